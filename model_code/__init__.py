@@ -1,1 +1,1 @@
-"""model_code package."""
+"""SageMaker entry points ``train`` and ``serve`` for the synthcare container image."""

@@ -1,0 +1,94 @@
+"""The synthcare pipeline stack: storage, images, functions, workflow, trigger and extras."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from cdk.endpoint import Endpoint
+from cdk.functions import Functions
+from cdk.model_image import ModelImage
+from cdk.nag import acknowledge_stack_findings
+from cdk.notifications import Notifications
+from cdk.sagemaker_role import SageMakerRole
+from cdk.settings import Settings
+from cdk.storage import Storage
+
+
+class PipelineStack(Stack):
+    """Everything one synthcare deployment needs, configured by `Settings`.
+
+    Attributes:
+        settings: The validated settings the stack was built with.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings | None = None, **kwargs
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings if settings is not None else Settings.from_context(self.node)
+
+        self.storage = Storage(self, "Storage", settings=self.settings)
+        self.model_image = ModelImage(self, "ModelImage")
+        self.sagemaker_role = SageMakerRole(
+            self,
+            "SageMaker",
+            key=self.storage.key,
+            repository=self.model_image.asset.repository,
+        ).role
+        self.functions = Functions(
+            self,
+            "Functions",
+            settings=self.settings,
+            key=self.storage.key,
+            ingest_bucket=self.storage.ingest_bucket,
+            artifacts_bucket=self.storage.artifacts_bucket,
+            output_bucket=self.storage.output_bucket,
+        )
+        self.notifications = (
+            Notifications(
+                self, "Notifications", email=self.settings.notification_email, key=self.storage.key
+            )
+            if self.settings.notification_email
+            else None
+        )
+        self.endpoint = (
+            Endpoint(
+                self,
+                "Endpoint",
+                settings=self.settings,
+                image_uri=self.model_image.image_uri,
+                role=self.sagemaker_role,
+            )
+            if self.settings.endpoint
+            else None
+        )
+        acknowledge_stack_findings(self)
+        self._outputs()
+
+    def _outputs(self) -> None:
+        storage = self.storage
+        CfnOutput(
+            self,
+            "IngestBucketName",
+            value=storage.ingest_bucket.bucket_name,
+            description="Upload tables to s3://<this bucket>/incoming/",
+        )
+        CfnOutput(
+            self,
+            "ArtifactsBucketName",
+            value=storage.artifacts_bucket.bucket_name,
+            description="Intermediate files of each run under runs/<run_id>/",
+        )
+        CfnOutput(
+            self,
+            "OutputBucketName",
+            value=storage.output_bucket.bucket_name,
+            description="Reports under reports/<dataset>/<run_id>/",
+        )
+        CfnOutput(self, "AccessLogsBucketName", value=storage.access_logs_bucket.bucket_name)
+        CfnOutput(self, "KeyArn", value=storage.key.key_arn)
+        if self.notifications is not None:
+            CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn)
+        if self.endpoint is not None:
+            CfnOutput(self, "EndpointName", value=self.endpoint.endpoint.attr_endpoint_name)

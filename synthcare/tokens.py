@@ -1,0 +1,223 @@
+"""Parsing of cell text into numbers, booleans and dates, including laboratory tokens.
+
+All functions work on whole pandas Series of strings with vectorised string methods, so a
+column costs a few passes over its values and no per-row Python objects beyond pandas' own.
+"""
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# Cell texts that mean "no value" in clinical exports, compared case-insensitively after
+# white space is stripped. Blank cells are already missing when the table is read.
+MISSING_TOKENS = frozenset(
+    {"na", "n/a", "nan", "null", "none", "?", "-", "--", ".", "#n/a", "missing", "nd", "n.d."}
+)
+
+TRUE_WORDS = frozenset({"yes", "y", "true", "t"})
+FALSE_WORDS = frozenset({"no", "n", "false", "f"})
+
+# A column is numerical when at least this share of its non-missing values is a number or a
+# '<x' / '>x' bound, so that a few laboratory words do not turn it into a categorical.
+NUMERIC_PARSE_THRESHOLD = 0.8
+
+# A column is a datetime when at least this share of its non-missing values parses with one
+# format; the rest become missing.
+DATETIME_PARSE_THRESHOLD = 0.95
+
+NUMERIC_TEXT_RULE = "'<x' and '<=x' -> x; '>x' and '>=x' -> x; any other text -> missing"
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_PLAIN = re.compile(rf"^{_NUMBER}$")
+_BOUND = re.compile(rf"^(?:<=?|>=?|≤|≥)\s*({_NUMBER})$")
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+_INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
+
+# Formats tried in order. Day-first comes before month-first because the table's users write
+# dates day first; a column that fits both is read day first and a note says so.
+DATETIME_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y/%m/%d",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m-%d-%Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+)
+_MONTH_FIRST = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M", "%m-%d-%Y": "%d-%m-%Y"}
+
+
+def missing_mask(values: pd.Series) -> pd.Series:
+    """Return a boolean mask of cells that are missing or hold a missing-value token."""
+    text = values.astype("string")
+    lowered = text.str.strip().str.lower()
+    return (text.isna() | lowered.isin(MISSING_TOKENS) | (lowered == "")).fillna(True).astype(bool)
+
+
+@dataclass
+class NumericParse:
+    """Outcome of parsing a text column as numbers.
+
+    Attributes:
+        values: float64 values; NaN where the cell was missing or not a number.
+        plain: Count of cells that were plain numbers.
+        bounds: Count of ``<x``/``>x`` cells, whose value is the bound x.
+        other: Count of non-missing cells that gave no number (words and malformed text).
+        non_missing: Count of non-missing cells.
+        integral: Whether every parsed value is a whole number written without a decimal mark
+            or exponent.
+        leading_zero: Count of integer-looking cells with a leading zero, such as ``007``.
+        examples: Up to three distinct texts that gave no number.
+    """
+
+    values: pd.Series
+    plain: int
+    bounds: int
+    other: int
+    non_missing: int
+    integral: bool
+    leading_zero: int
+    examples: list[str]
+
+    @property
+    def parse_rate(self) -> float:
+        """Share of non-missing cells that gave a number (plain or bound)."""
+        if self.non_missing == 0:
+            return 0.0
+        return (self.plain + self.bounds) / self.non_missing
+
+
+def parse_numbers(values: pd.Series, decimal: str = ".") -> NumericParse:
+    """Parse text cells as numbers, applying the laboratory token rule ``NUMERIC_TEXT_RULE``.
+
+    Args:
+        values: Text cells; missing cells and missing-value tokens are skipped.
+        decimal: Decimal mark used in the file (``.`` or ``,``).
+    """
+    missing = missing_mask(values)
+    text = values.astype("string").str.strip().where(~missing)
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+
+    plain_mask = text.str.fullmatch(_PLAIN).fillna(False).astype(bool)
+    bound_text = text.str.extract(_BOUND, expand=False)
+    bound_mask = bound_text.notna() & ~plain_mask
+
+    numbers = pd.Series(np.nan, index=values.index, dtype="float64")
+    if plain_mask.any():
+        numbers[plain_mask] = pd.to_numeric(text[plain_mask], errors="coerce").astype("float64")
+    if bound_mask.any():
+        numbers[bound_mask] = pd.to_numeric(bound_text[bound_mask], errors="coerce").astype(
+            "float64"
+        )
+    numbers[~np.isfinite(numbers)] = np.nan
+
+    non_missing = int((~missing).sum())
+    parsed = plain_mask | bound_mask
+    other_mask = ~missing & ~parsed
+    written = text[plain_mask]
+    integral = bool(
+        parsed.any()
+        and written.str.fullmatch(_INTEGER_TEXT).all()
+        and bound_text[bound_mask].str.fullmatch(_INTEGER_TEXT).all()
+        and (numbers[parsed].abs() < 2**53).all()
+    )
+    leading_zero = int(written.str.match(_LEADING_ZERO).fillna(False).sum())
+    examples = list(dict.fromkeys(text[other_mask].head(50).tolist()))[:3]
+    return NumericParse(
+        values=numbers,
+        plain=int(plain_mask.sum()),
+        bounds=int(bound_mask.sum()),
+        other=int(other_mask.sum()),
+        non_missing=non_missing,
+        integral=integral,
+        leading_zero=leading_zero,
+        examples=[str(example) for example in examples],
+    )
+
+
+def parse_booleans(values: pd.Series, *, allow_digits: bool = False) -> pd.Series | None:
+    """Parse yes/no and true/false words (any case) into a pandas ``boolean`` Series.
+
+    ``1`` and ``0`` count as true and false only when the column also contains words, or when
+    ``allow_digits`` is set. Returns None when some non-missing cell is not a boolean word.
+    """
+    missing = missing_mask(values)
+    lowered = values.astype("string").str.strip().str.lower().where(~missing)
+    present = lowered[~missing]
+    if present.empty:
+        return None
+    is_word = present.isin(TRUE_WORDS | FALSE_WORDS)
+    is_digit = present.isin({"1", "0", "1.0", "0.0"})
+    if not (is_word | is_digit).all():
+        return None
+    if not allow_digits and not is_word.any():
+        return None
+    result = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    result[~missing] = present.isin(TRUE_WORDS | {"1", "1.0"})
+    return result
+
+
+def parse_datetimes(
+    values: pd.Series, fmt: str | None = None
+) -> tuple[pd.Series, str, float] | None:
+    """Parse text cells as datetimes with the first format that fits.
+
+    Args:
+        values: Text cells.
+        fmt: A strftime format to use instead of trying ``DATETIME_FORMATS``.
+
+    Returns:
+        ``(datetime64[ns] values, format, parse rate)`` for the first format whose parse rate
+        reaches ``DATETIME_PARSE_THRESHOLD`` (or for ``fmt`` whatever its rate), else None.
+    """
+    missing = missing_mask(values)
+    text = values.astype("string").str.strip().where(~missing)
+    present = text[~missing]
+    if present.empty:
+        return None
+    formats = (fmt,) if fmt else DATETIME_FORMATS
+    sample = present.head(200)
+    for candidate in formats:
+        if fmt is None:
+            probe = pd.to_datetime(sample, format=candidate, errors="coerce")
+            if probe.notna().mean() < DATETIME_PARSE_THRESHOLD:
+                continue
+        try:
+            parsed = pd.to_datetime(text, format=candidate, errors="coerce")
+        except (ValueError, TypeError):
+            continue
+        rate = float(parsed[~missing].notna().mean())
+        if fmt is None and rate < DATETIME_PARSE_THRESHOLD:
+            continue
+        return parsed.astype("datetime64[ns]"), candidate, rate
+    return None
+
+
+def day_first_alternative(fmt: str) -> str | None:
+    """Return the month-first twin of a day-first format, for ambiguity notes."""
+    for month_first, day_first in _MONTH_FIRST.items():
+        if day_first == fmt:
+            return month_first
+    return None
+
+
+def has_text_value(values: pd.Series) -> bool:
+    """Return whether any non-missing cell contains a letter."""
+    present = values.astype("string")[~missing_mask(values)]
+    return bool(present.str.contains(r"[^\W\d_]", regex=True).any())

@@ -102,6 +102,8 @@ def run_local(
             prepared = steps.validate(
                 path, display_name=str(input_ref), metadata=metadata, limits=limits
             )
+            if conditions:
+                conditions = steps.check_conditions(prepared, conditions)
 
             step = "train"
             model = steps.train(prepared, config, progress=progress)

@@ -365,11 +365,27 @@ def generate(
     return restore_dtypes(output, model.schema)
 
 
+def check_conditions(prepared: Prepared, conditions: dict[str, Any]) -> dict[str, Any]:
+    """Check generation conditions against the real table before any training.
+
+    Raises:
+        ConfigError: naming the condition that names no modelled column or lies outside the
+            real range or categories.
+    """
+    table = prepared.table[prepared.schema.modelled()]
+    return _check_against_ranges(prepared.schema, _value_ranges(table, prepared.schema), conditions)
+
+
 def _check_conditions(model: TrainedModel, conditions: dict[str, Any]) -> dict[str, Any]:
+    return _check_against_ranges(model.schema, model.info.get("value_ranges", {}), conditions)
+
+
+def _check_against_ranges(
+    schema: Schema, ranges: dict[str, Any], conditions: dict[str, Any]
+) -> dict[str, Any]:
     """Check each condition against the column's kind and real range; return typed values."""
     checked: dict[str, Any] = {}
-    ranges = model.info.get("value_ranges", {})
-    modelled = set(model.schema.modelled())
+    modelled = set(schema.modelled())
     for name, value in conditions.items():
         if name not in modelled:
             raise ConfigError(

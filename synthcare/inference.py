@@ -10,7 +10,8 @@ Detection order for a column without a metadata override:
 4. boolean: only yes/no, y/n, true/false, t/f words (any case), optionally with 1/0.
 5. numerical: at least ``NUMERIC_PARSE_THRESHOLD`` of the values are numbers or ``<x``/``>x``
    bounds, and no integer is written with a leading zero (``007`` is a code). Integers stay
-   integers; a column of distinct consecutive integers is a row number and so an identifier.
+   integers. A column named like a row counter (``row``, ``index``, ``no``...) whose values
+   are distinct consecutive integers is an identifier.
 6. datetime: at least ``DATETIME_PARSE_THRESHOLD`` of the values parse with one format.
 7. identifier by value: e-mail addresses, phone numbers, or text where at least 90 % of the
    values are distinct.
@@ -64,7 +65,8 @@ RECORD_TOKENS = frozenset(
         "guid",
     }
 )
-ID_TOKENS = frozenset({"id", "identifier", "uid", "pid", "key"})
+ID_TOKENS = frozenset({"id", "identifier", "uid", "pid"})
+ROW_NUMBER_TOKENS = frozenset({"row", "index", "idx", "no", "nr", "number", "line", "seq"})
 
 
 def infer_table(
@@ -72,6 +74,12 @@ def infer_table(
 ) -> tuple[pd.DataFrame, Schema]:
     """Infer the schema and typed table; see ``synthcare.schema.infer_schema``."""
     frame = raw.frame
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        raise InputError(
+            f"{raw.source.name} has the column name {duplicated[0]!r} more than once. "
+            "Give every column a unique name."
+        )
     overrides: dict[str, dict] = {}
     if metadata is not None:
         normalised = normalise_metadata(metadata)
@@ -141,7 +149,7 @@ def infer_column(
     numbers = tokens.parse_numbers(text, decimal)
     if numbers.parse_rate >= tokens.NUMERIC_PARSE_THRESHOLD and numbers.plain > 0:
         if numbers.leading_zero == 0:
-            if numbers.integral and _is_row_number(numbers.values, missing):
+            if numbers.integral and _is_row_number(name, numbers.values, missing):
                 reason = "its values are distinct consecutive integers (a row number)"
                 return _identifier(name, reason), None
             return _numerical(name, numbers)
@@ -207,7 +215,7 @@ def _infer_native(
 
     numbers = values.astype("float64")
     integer = pd.api.types.is_integer_dtype(values.dtype)
-    if integer and _is_row_number(numbers, missing):
+    if integer and _is_row_number(name, numbers, missing):
         reason = "its values are distinct consecutive integers (a row number)"
         return _identifier(name, reason), None
     column = ColumnSchema(
@@ -345,7 +353,15 @@ def _identifier_by_value(present: pd.Series, distinct: int) -> str | None:
     return None
 
 
-def _is_row_number(numbers: pd.Series, missing: pd.Series) -> bool:
+def _is_row_number(name: str, numbers: pd.Series, missing: pd.Series) -> bool:
+    """Return whether a column is a row counter: named like one, distinct consecutive integers.
+
+    The name is required because a measurement can also run through consecutive integers in a
+    small table.
+    """
+    words = _name_words(name)
+    if not (words & ROW_NUMBER_TOKENS or name.strip() in ("#", "n", "N")):
+        return False
     if missing.any() or len(numbers) < UNIQUE_TEXT_MIN_VALUES:
         return False
     span = numbers.max() - numbers.min() + 1

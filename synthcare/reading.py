@@ -31,6 +31,7 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
+_SEP_LINE = re.compile(r"^sep=([,;\t|])[ \t]*(?:\r\n|\n|\r)")
 
 
 @dataclass
@@ -203,7 +204,14 @@ def _read_csv_bytes(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFram
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"The file is not UTF-8; it was decoded as {encoding}.")
 
-    delimiter, columns = _detect_delimiter(text)
+    hint = _SEP_LINE.match(text)
+    if hint:
+        # Excel writes "sep=;" as the first line to name the delimiter of the lines below.
+        delimiter, columns = hint.group(1), 2
+        text = text[hint.end() :]
+        notes.append(f"The first line 'sep={delimiter}' named the delimiter and was skipped.")
+    else:
+        delimiter, columns = _detect_delimiter(text)
     if columns < 2 and _every_line_quoted(text):
         inner = _unquote_lines(text)
         inner_delimiter, inner_columns = _detect_delimiter(inner)

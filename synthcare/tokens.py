@@ -32,6 +32,10 @@ NUMERIC_TEXT_RULE = "'<x' and '<=x' -> x; '>x' and '>=x' -> x; any other text ->
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _PLAIN = re.compile(rf"^{_NUMBER}$")
 _BOUND = re.compile(rf"^(?:<=?|>=?|≤|≥)\s*({_NUMBER})$")
+# Numbers with thousands separators: "1.234,5" with a decimal comma, "1,234.5" with a decimal
+# point. Only values of this exact shape lose their separators.
+_GROUPED_DOT = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
@@ -112,7 +116,12 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> NumericParse:
     missing = missing_mask(values)
     text = values.astype("string").str.strip().where(~missing)
     if decimal == ",":
+        grouped = text.str.fullmatch(_GROUPED_DOT).fillna(False).astype(bool)
+        text = text.mask(grouped, text.str.replace(".", "", regex=False))
         text = text.str.replace(",", ".", regex=False)
+    else:
+        grouped = text.str.fullmatch(_GROUPED_COMMA).fillna(False).astype(bool)
+        text = text.mask(grouped, text.str.replace(",", "", regex=False))
 
     plain_mask = text.str.fullmatch(_PLAIN).fillna(False).astype(bool)
     bound_text = text.str.extract(_BOUND, expand=False)

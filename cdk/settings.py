@@ -12,9 +12,10 @@ from constructs import Node
 
 # Kept equal to `synthcare.synthesizers.MODELS` (a test checks it) so that synth does not have to
 # import SDV and torch.
-MODELS = ("auto", "ctgan", "tvae", "gaussian_copula", "copulagan")
+MODELS = ("auto", "ctgan", "tvae", "gaussian_copula", "copulagan", "empirical_copula")
 
-# The range numpy's legacy and PCG64 seeding accept, and the one `TrainingConfig` accepts.
+# `TrainingConfig` accepts any seed of at least 0, but training passes it to `np.random.seed`,
+# which raises for seeds of 2**32 and more.
 MAX_SEED = 2**32 - 1
 
 # SageMaker Serverless Inference accepts these memory sizes (MB) and at most 200 concurrent calls.

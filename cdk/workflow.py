@@ -1,0 +1,753 @@
+"""The Step Functions state machine that runs one synthcare pipeline run per upload.
+
+Validate (Lambda) -> SageMaker training job -> SageMaker model and batch transform job ->
+Evaluate (Lambda) -> Publish (Lambda) -> optional SNS message. SageMaker jobs are started with
+aws-sdk request-response calls and polled with Wait and Choice states instead of `.sync`
+integrations, so that the same definition also runs under moto.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from cdk.nag import acknowledge
+
+if TYPE_CHECKING:
+    from cdk.settings import Settings
+
+# SageMaker training jobs, models and transform jobs of a run are all named `sc-<run_id>`, so the
+# state machine role can be limited to this name prefix. Each resource type has its own name
+# space. The trigger caps run ids at 57 characters, and SageMaker names at 63.
+JOB_NAME_PREFIX = "sc-"
+
+# Task timeouts. Each Lambda function's own timeout must not be longer than its task timeout.
+VALIDATE_TIMEOUT = Duration.minutes(10)
+EVALUATE_TIMEOUT = Duration.minutes(15)
+PUBLISH_TIMEOUT = Duration.minutes(10)
+FAILURE_TIMEOUT = Duration.minutes(5)
+API_CALL_TIMEOUT = Duration.minutes(2)
+
+# Batch transform sends the whole request file as one record, so one invocation generates the
+# table. SageMaker ends the job when an invocation takes longer than this or fails twice.
+TRANSFORM_INVOCATION_TIMEOUT_SECONDS = 600
+TRANSFORM_INVOCATION_RETRIES = 1
+
+# Allowance, on top of the training stopping condition, for instance start-up, the transform
+# job, the Lambda steps and the polling delay. The state machine timeout is a backstop: both
+# SageMaker jobs end on their own (training at its stopping condition, batch transform after
+# its invocation timeout and retries), and a timed-out execution writes no error report.
+EXECUTION_ALLOWANCE = Duration.hours(3)
+
+TRAINING_VOLUME_GB = 10
+
+# Errors that mean the request was not served and may succeed when repeated. Step Functions names
+# aws-sdk errors `<Service>.<ErrorName>`; errors that the SageMaker API model does not list,
+# such as throttling and internal errors, arrive as `SageMaker.SageMakerException`.
+LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+SAGEMAKER_TRANSIENT_ERRORS = [
+    "SageMaker.ThrottlingException",
+    "SageMaker.SageMakerException",
+]
+
+# Pipeline step names as they appear in `error.json`.
+STEP_VALIDATE = "validate"
+STEP_TRAIN = "train"
+STEP_GENERATE = "generate"
+STEP_EVALUATE = "evaluate"
+STEP_PUBLISH = "publish"
+STEP_NOTIFY = "notify"
+
+
+class WorkflowFunctions(Protocol):
+    """The Lambda functions the state machine invokes (other attributes are ignored)."""
+
+    validate: lambda_.IFunction
+    evaluate: lambda_.IFunction
+    publish: lambda_.IFunction
+    failure: lambda_.IFunction
+
+
+class Workflow(Construct):
+    """The synthcare state machine, its log group and the permissions of the roles it drives.
+
+    Execution input: `{"run_id", "dataset", "input": {"bucket", "key", "version_id"}}`, as
+    started by the trigger function. On any failure the failure function writes
+    `reports/<dataset>/<run_id>/error.json` to the output bucket and the execution fails.
+
+    Attributes:
+        state_machine: The standard state machine (X-Ray tracing on, logging level ALL).
+        log_group: Execution log group, encrypted with the pipeline key.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ingest_bucket: s3.IBucket,
+        artifacts_bucket: s3.IBucket,
+        output_bucket: s3.IBucket,
+        key: kms.IKey,
+        functions: WorkflowFunctions,
+        sagemaker_role: iam.IRole,
+        training_image_uri: str,
+        settings: Settings,
+        topic: sns.ITopic | None = None,
+    ) -> None:
+        """Build the state machine.
+
+        Args:
+            scope: Parent construct.
+            construct_id: Construct id.
+            ingest_bucket: Bucket with the uploads; only passed on to the functions by name.
+            artifacts_bucket: Bucket for `runs/<run_id>/...`; the SageMaker role gets its run
+                paths here.
+            output_bucket: Bucket for the reports.
+            key: KMS key for the log group and for the SageMaker volumes and outputs.
+            functions: The validate, evaluate, publish and failure functions.
+            sagemaker_role: Execution role of the training job and the model.
+            training_image_uri: ECR image URI of the synthcare training and serving image.
+            settings: Deployment settings (hyperparameters, instance types, poll interval).
+            topic: Optional SNS topic that receives a message when a run ends.
+        """
+        super().__init__(scope, construct_id)
+        del ingest_bucket, output_bucket  # The functions address them through their env vars.
+        self._stack = Stack.of(self)
+        self._key = key
+        self._settings = settings
+        self._sagemaker_role = sagemaker_role
+        self._image = training_image_uri
+        self._artifacts = artifacts_bucket
+        self._failed_step_states: dict[str, sfn.Pass] = {}
+
+        self._run_failed = sfn.Fail(
+            self,
+            "Run failed",
+            error="SynthcareRunFailed",
+            cause="The run failed; error.json in the output bucket gives the step and reason.",
+        )
+        self._write_error_report = self._failure_chain(functions.failure, topic)
+
+        definition = (
+            self._name_resources()
+            .next(self._validate(functions.validate))
+            .next(self._train())
+            .next(self._generate())
+            .next(self._evaluate(functions.evaluate))
+            .next(self._publish(functions.publish))
+        )
+        if topic is not None:
+            definition = definition.next(self._notify_success(topic))
+        definition = definition.next(sfn.Succeed(self, "Run succeeded"))
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/vendedlogs/states/{self._stack.stack_name}-{construct_id}",
+            encryption_key=key,
+        )
+        # RetentionDays is a name enum (ONE_YEAR, ...), so the day count goes to the resource.
+        log_group_resource = self.log_group.node.default_child
+        log_group_resource.retention_in_days = settings.log_retention_days
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=Duration.seconds(settings.training_max_runtime_seconds).plus(
+                EXECUTION_ALLOWANCE
+            ),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=True,
+            ),
+        )
+        self._grant_state_machine_role(functions, topic)
+        self._grant_sagemaker_role()
+
+    # ---- states -------------------------------------------------------------------------------
+
+    def _name_resources(self) -> sfn.Pass:
+        run = sfn.JsonPath.string_at("$.run_id")
+        bucket = self._artifacts.bucket_name
+        return sfn.Pass(
+            self,
+            "Name run resources",
+            comment="SageMaker names and S3 locations of this run, derived from the run id.",
+            parameters={
+                "job_name": sfn.JsonPath.format(f"{JOB_NAME_PREFIX}{{}}", run),
+                "prepared_uri": sfn.JsonPath.format(f"s3://{bucket}/runs/{{}}/prepared/", run),
+                "model_uri": sfn.JsonPath.format(f"s3://{bucket}/runs/{{}}/model/", run),
+                "request_uri": sfn.JsonPath.format(
+                    f"s3://{bucket}/runs/{{}}/generate/request.json", run
+                ),
+                "generated_uri": sfn.JsonPath.format(f"s3://{bucket}/runs/{{}}/generated/", run),
+            },
+            result_path="$.names",
+        )
+
+    def _validate(self, function: lambda_.IFunction) -> sfn.IChainable:
+        settings = self._settings
+        task = tasks.LambdaInvoke(
+            self,
+            "Validate",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    **_run_fields(),
+                    "settings": {
+                        "rows": settings.rows or None,
+                        "seed": settings.seed,
+                        "hyperparameters": settings.hyperparameters(),
+                    },
+                }
+            ),
+            result_selector={"summary": sfn.JsonPath.object_at("$.Payload")},
+            result_path="$.validation",
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(VALIDATE_TIMEOUT),
+        )
+        return self._protect_lambda(task, STEP_VALIDATE)
+
+    def _train(self) -> sfn.IChainable:
+        settings = self._settings
+        key_arn = self._key.key_arn
+        start = self._sagemaker_call(
+            "Start training job",
+            action="createTrainingJob",
+            iam_action="sagemaker:CreateTrainingJob",
+            resource_type="training-job",
+            parameters={
+                "TrainingJobName": sfn.JsonPath.string_at("$.names.job_name"),
+                "AlgorithmSpecification": {
+                    "TrainingImage": self._image,
+                    "TrainingInputMode": "File",
+                },
+                "RoleArn": self._sagemaker_role.role_arn,
+                "HyperParameters": settings.hyperparameters(),
+                "InputDataConfig": [
+                    {
+                        "ChannelName": "training",
+                        "DataSource": {
+                            "S3DataSource": {
+                                "S3DataType": "S3Prefix",
+                                "S3Uri": sfn.JsonPath.string_at("$.names.prepared_uri"),
+                                "S3DataDistributionType": "FullyReplicated",
+                            }
+                        },
+                    }
+                ],
+                "OutputDataConfig": {
+                    "S3OutputPath": sfn.JsonPath.string_at("$.names.model_uri"),
+                    "KmsKeyId": key_arn,
+                },
+                # NOTE: SageMaker rejects VolumeKmsKeyId on instance types with local NVMe
+                # storage (for example ml.m5d or ml.g4dn); those encrypt their volumes anyway.
+                "ResourceConfig": {
+                    "InstanceType": settings.training_instance_type,
+                    "InstanceCount": 1,
+                    "VolumeSizeInGB": TRAINING_VOLUME_GB,
+                    "VolumeKmsKeyId": key_arn,
+                },
+                "StoppingCondition": {
+                    "MaxRuntimeInSeconds": settings.training_max_runtime_seconds,
+                },
+                "EnableNetworkIsolation": True,
+                "Tags": _run_tags(),
+            },
+            result_path="$.training_job",
+            step=STEP_TRAIN,
+        )
+        wait = sfn.Wait(
+            self,
+            "Wait for training job",
+            time=sfn.WaitTime.duration(Duration.seconds(settings.poll_interval_seconds)),
+        )
+        describe = self._sagemaker_call(
+            "Describe training job",
+            action="describeTrainingJob",
+            iam_action="sagemaker:DescribeTrainingJob",
+            resource_type="training-job",
+            parameters={"TrainingJobName": sfn.JsonPath.string_at("$.names.job_name")},
+            result_path="$.training_job",
+            step=STEP_TRAIN,
+        )
+        trained = sfn.Pass(self, "Training job completed")
+        check = self._job_status_choice(
+            "Training job status",
+            status_path="$.training_job.TrainingJobStatus",
+            reason_path="$.training_job.FailureReason",
+            name_path="$.training_job.TrainingJobName",
+            error="SageMaker.TrainingJobFailed",
+            step=STEP_TRAIN,
+            completed=trained,
+            in_progress=wait,
+        )
+        start.next(wait)
+        wait.next(describe)
+        describe.next(check)
+        return sfn.Chain.custom(start, [trained], start)
+
+    def _generate(self) -> sfn.IChainable:
+        settings = self._settings
+        key_arn = self._key.key_arn
+        create_model = self._sagemaker_call(
+            "Create model",
+            action="createModel",
+            iam_action="sagemaker:CreateModel",
+            resource_type="model",
+            parameters={
+                "ModelName": sfn.JsonPath.string_at("$.names.job_name"),
+                "ExecutionRoleArn": self._sagemaker_role.role_arn,
+                "PrimaryContainer": {
+                    "Image": self._image,
+                    "ModelDataUrl": sfn.JsonPath.string_at(
+                        "$.training_job.ModelArtifacts.S3ModelArtifacts"
+                    ),
+                },
+                "EnableNetworkIsolation": True,
+                "Tags": _run_tags(),
+            },
+            result_path="$.model",
+            step=STEP_GENERATE,
+        )
+        start = self._sagemaker_call(
+            "Start transform job",
+            action="createTransformJob",
+            iam_action="sagemaker:CreateTransformJob",
+            resource_type="transform-job",
+            parameters={
+                "TransformJobName": sfn.JsonPath.string_at("$.names.job_name"),
+                "ModelName": sfn.JsonPath.string_at("$.names.job_name"),
+                "MaxConcurrentTransforms": 1,
+                "BatchStrategy": "SingleRecord",
+                "ModelClientConfig": {
+                    "InvocationsTimeoutInSeconds": TRANSFORM_INVOCATION_TIMEOUT_SECONDS,
+                    "InvocationsMaxRetries": TRANSFORM_INVOCATION_RETRIES,
+                },
+                "TransformInput": {
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": sfn.JsonPath.string_at("$.names.request_uri"),
+                        }
+                    },
+                    "ContentType": "application/json",
+                    "SplitType": "None",
+                    "CompressionType": "None",
+                },
+                "TransformOutput": {
+                    "S3OutputPath": sfn.JsonPath.string_at("$.names.generated_uri"),
+                    "Accept": "text/csv",
+                    "AssembleWith": "None",
+                    "KmsKeyId": key_arn,
+                },
+                "TransformResources": {
+                    "InstanceType": settings.transform_instance_type,
+                    "InstanceCount": 1,
+                    "VolumeKmsKeyId": key_arn,
+                },
+                "Tags": _run_tags(),
+            },
+            result_path="$.transform_job",
+            step=STEP_GENERATE,
+        )
+        wait = sfn.Wait(
+            self,
+            "Wait for transform job",
+            time=sfn.WaitTime.duration(Duration.seconds(settings.poll_interval_seconds)),
+        )
+        describe = self._sagemaker_call(
+            "Describe transform job",
+            action="describeTransformJob",
+            iam_action="sagemaker:DescribeTransformJob",
+            resource_type="transform-job",
+            parameters={"TransformJobName": sfn.JsonPath.string_at("$.names.job_name")},
+            result_path="$.transform_job",
+            step=STEP_GENERATE,
+        )
+        generated = sfn.Pass(self, "Transform job completed")
+        check = self._job_status_choice(
+            "Transform job status",
+            status_path="$.transform_job.TransformJobStatus",
+            reason_path="$.transform_job.FailureReason",
+            name_path="$.transform_job.TransformJobName",
+            error="SageMaker.TransformJobFailed",
+            step=STEP_GENERATE,
+            completed=generated,
+            in_progress=wait,
+        )
+        create_model.next(start)
+        start.next(wait)
+        wait.next(describe)
+        describe.next(check)
+        return sfn.Chain.custom(create_model, [generated], create_model)
+
+    def _evaluate(self, function: lambda_.IFunction) -> sfn.IChainable:
+        task = tasks.LambdaInvoke(
+            self,
+            "Evaluate",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    **_run_fields(),
+                    "model_artifacts": sfn.JsonPath.string_at(
+                        "$.training_job.ModelArtifacts.S3ModelArtifacts"
+                    ),
+                }
+            ),
+            result_selector={"summary": sfn.JsonPath.object_at("$.Payload")},
+            result_path="$.evaluation",
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(EVALUATE_TIMEOUT),
+        )
+        return self._protect_lambda(task, STEP_EVALUATE)
+
+    def _publish(self, function: lambda_.IFunction) -> sfn.IChainable:
+        task = tasks.LambdaInvoke(
+            self,
+            "Publish",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    **_run_fields(),
+                    "model_artifacts": sfn.JsonPath.string_at(
+                        "$.training_job.ModelArtifacts.S3ModelArtifacts"
+                    ),
+                }
+            ),
+            result_selector={"summary": sfn.JsonPath.object_at("$.Payload")},
+            result_path="$.report",
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(PUBLISH_TIMEOUT),
+        )
+        return self._protect_lambda(task, STEP_PUBLISH)
+
+    def _notify_success(self, topic: sns.ITopic) -> sfn.IChainable:
+        task = tasks.SnsPublish(
+            self,
+            "Notify success",
+            topic=topic,
+            subject="synthcare run succeeded",
+            message=sfn.TaskInput.from_object(
+                {
+                    "status": "succeeded",
+                    "run_id": sfn.JsonPath.string_at("$.run_id"),
+                    "dataset": sfn.JsonPath.string_at("$.dataset"),
+                    "report": sfn.JsonPath.object_at("$.report.summary"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+            task_timeout=sfn.Timeout.duration(API_CALL_TIMEOUT),
+        )
+        _retry_transient(task, ["States.TaskFailed"])
+        task.add_catch(self._failed_step(STEP_NOTIFY), errors=["States.ALL"], result_path="$.error")
+        return task
+
+    def _failure_chain(
+        self, function: lambda_.IFunction, topic: sns.ITopic | None
+    ) -> sfn.IChainable:
+        """Build the error-report path: failure function, optional SNS message, Fail state."""
+        write = tasks.LambdaInvoke(
+            self,
+            "Write error report",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    **_run_fields(),
+                    "step": sfn.JsonPath.string_at("$.failed_step"),
+                    "error": sfn.JsonPath.object_at("$.error"),
+                }
+            ),
+            result_selector={"summary": sfn.JsonPath.object_at("$.Payload")},
+            result_path="$.error_report",
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(FAILURE_TIMEOUT),
+        )
+        _retry_transient(write, LAMBDA_TRANSIENT_ERRORS)
+        # A failing failure function has nothing left to report to, so the run ends here.
+        write.add_catch(self._run_failed, errors=["States.ALL"], result_path="$.error_report_error")
+        if topic is None:
+            return write.next(self._run_failed)
+
+        notify = tasks.SnsPublish(
+            self,
+            "Notify failure",
+            topic=topic,
+            subject="synthcare run failed",
+            message=sfn.TaskInput.from_object(
+                {
+                    "status": "failed",
+                    "run_id": sfn.JsonPath.string_at("$.run_id"),
+                    "dataset": sfn.JsonPath.string_at("$.dataset"),
+                    "error_report": sfn.JsonPath.object_at("$.error_report.summary"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+            task_timeout=sfn.Timeout.duration(API_CALL_TIMEOUT),
+        )
+        _retry_transient(notify, ["States.TaskFailed"])
+        notify.add_catch(self._run_failed, errors=["States.ALL"], result_path="$.notify_error")
+        return write.next(notify).next(self._run_failed)
+
+    # ---- state helpers ------------------------------------------------------------------------
+
+    def _failed_step(self, step: str) -> sfn.Pass:
+        """Return the Pass state that records `step` as failed and leads to the error report."""
+        if step not in self._failed_step_states:
+            record = sfn.Pass(
+                self,
+                f"Record failed step {step}",
+                result=sfn.Result.from_string(step),
+                result_path="$.failed_step",
+            )
+            record.next(self._write_error_report)
+            self._failed_step_states[step] = record
+        return self._failed_step_states[step]
+
+    def _protect_lambda(self, task: tasks.LambdaInvoke, step: str) -> tasks.LambdaInvoke:
+        _retry_transient(task, LAMBDA_TRANSIENT_ERRORS)
+        task.add_catch(self._failed_step(step), errors=["States.ALL"], result_path="$.error")
+        return task
+
+    def _sagemaker_call(
+        self,
+        state_id: str,
+        *,
+        action: str,
+        iam_action: str,
+        resource_type: str,
+        parameters: dict[str, Any],
+        result_path: str,
+        step: str,
+    ) -> tasks.CallAwsService:
+        resource_arn = self._sagemaker_arn(resource_type)
+        extra_statements = []
+        if "Tags" in parameters:
+            extra_statements.append(
+                iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[resource_arn])
+            )
+        task = tasks.CallAwsService(
+            self,
+            state_id,
+            service="sagemaker",
+            action=action,
+            iam_action=iam_action,
+            iam_resources=[resource_arn],
+            additional_iam_statements=extra_statements or None,
+            parameters=parameters,
+            result_path=result_path,
+            task_timeout=sfn.Timeout.duration(API_CALL_TIMEOUT),
+        )
+        _retry_transient(task, SAGEMAKER_TRANSIENT_ERRORS)
+        task.add_catch(self._failed_step(step), errors=["States.ALL"], result_path="$.error")
+        return task
+
+    def _job_status_choice(
+        self,
+        state_id: str,
+        *,
+        status_path: str,
+        reason_path: str,
+        name_path: str,
+        error: str,
+        step: str,
+        completed: sfn.IChainable,
+        in_progress: sfn.IChainable,
+    ) -> sfn.Choice:
+        """Route a SageMaker job status: completed, failed or stopped, or still running.
+
+        A failed job's `FailureReason` (for the training container, the text it wrote to
+        `/opt/ml/output/failure`) becomes the error cause, so it reaches `error.json`.
+        """
+        failed_with_reason = sfn.Pass(
+            self,
+            f"{state_id}: failed",
+            parameters={"Error": error, "Cause": sfn.JsonPath.string_at(reason_path)},
+            result_path="$.error",
+        )
+        ended = sfn.Pass(
+            self,
+            f"{state_id}: ended",
+            parameters={
+                "Error": error,
+                "Cause": sfn.JsonPath.format(
+                    "SageMaker job {} ended with status {} and gave no reason.",
+                    sfn.JsonPath.string_at(name_path),
+                    sfn.JsonPath.string_at(status_path),
+                ),
+            },
+            result_path="$.error",
+        )
+        failed_with_reason.next(self._failed_step(step))
+        ended.next(self._failed_step(step))
+        return (
+            sfn.Choice(self, state_id)
+            .when(sfn.Condition.string_equals(status_path, "Completed"), completed)
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.string_equals(status_path, "Failed"),
+                    sfn.Condition.is_present(reason_path),
+                ),
+                failed_with_reason,
+            )
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals(status_path, "Failed"),
+                    sfn.Condition.string_equals(status_path, "Stopped"),
+                ),
+                ended,
+            )
+            .otherwise(in_progress)
+        )
+
+    def _sagemaker_arn(self, resource_type: str) -> str:
+        return self._stack.format_arn(
+            service="sagemaker",
+            resource=resource_type,
+            resource_name=f"{JOB_NAME_PREFIX}*",
+        )
+
+    # ---- permissions --------------------------------------------------------------------------
+
+    def _grant_state_machine_role(
+        self, functions: WorkflowFunctions, topic: sns.ITopic | None
+    ) -> None:
+        """Add iam:PassRole and the SNS grant, and acknowledge the role's wildcard findings.
+
+        The SageMaker and Lambda statements come from the task states themselves.
+        """
+        role = self.state_machine.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self._sagemaker_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        if topic is not None:
+            topic.grant_publish(role)
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                "Publishing to the KMS-encrypted topic needs data keys of the topic's key only.",
+            )
+
+        for resource_type in ("training-job", "model", "transform-job"):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
+                f"<AWS::AccountId>:{resource_type}/{JOB_NAME_PREFIX}*]",
+                "SageMaker names are derived from each run id at run time, so the policy is "
+                f"limited to the '{JOB_NAME_PREFIX}' prefix that every synthcare name starts with.",
+            )
+        for function in (
+            functions.validate,
+            functions.evaluate,
+            functions.publish,
+            functions.failure,
+        ):
+            reference = self._arn_reference(function)
+            if reference is not None:
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::{reference}:*]",
+                    "CDK grants invoke on the function and its versions; the workflow invokes "
+                    "only the function itself.",
+                )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray trace upload and CloudWatch Logs delivery management support no "
+            "resource-level permissions.",
+        )
+
+    def _grant_sagemaker_role(self) -> None:
+        """Give the SageMaker role the S3 run paths its training and transform jobs use.
+
+        Training reads `prepared/` and writes `model/`; the model reads `model/`; batch
+        transform reads `generate/` and writes `generated/`. The key use comes with the role.
+        """
+        role = self._sagemaker_role
+        bucket = self._artifacts
+        read_paths = ("runs/*/prepared/*", "runs/*/generate/*", "runs/*/model/*")
+        write_paths = ("runs/*/model/*", "runs/*/generated/*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={
+                    "StringLike": {"s3:prefix": ["runs/*/prepared/*", "runs/*/generate/*"]}
+                },
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(path) for path in read_paths],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[bucket.arn_for_objects(path) for path in write_paths],
+            )
+        )
+        reference = self._arn_reference(bucket)
+        if reference is not None:
+            for path in sorted(set(read_paths + write_paths)):
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::{reference}/{path}]",
+                    "Run ids are known only at run time; each job reaches only its step's "
+                    "folder under runs/.",
+                )
+
+    def _arn_reference(self, construct: Construct) -> str | None:
+        """Return how cdk-nag writes the ARN of a resource in a finding: `<LogicalId.Arn>`."""
+        resource = construct.node.default_child
+        if not isinstance(resource, CfnElement):
+            return None
+        return f"<{self._stack.resolve(self._stack.get_logical_id(resource))}.Arn>"
+
+
+def _run_fields() -> dict[str, Any]:
+    """Return the payload fields that identify a run, copied from the execution input."""
+    return {
+        "run_id": sfn.JsonPath.string_at("$.run_id"),
+        "dataset": sfn.JsonPath.string_at("$.dataset"),
+        "input": sfn.JsonPath.object_at("$.input"),
+    }
+
+
+def _run_tags() -> list[dict[str, Any]]:
+    return [{"Key": "synthcare:run-id", "Value": sfn.JsonPath.string_at("$.run_id")}]
+
+
+def _retry_transient(state: sfn.TaskStateBase, errors: list[str]) -> None:
+    state.add_retry(
+        errors=errors,
+        interval=Duration.seconds(2),
+        max_attempts=5,
+        backoff_rate=2.0,
+        max_delay=Duration.seconds(60),
+        jitter_strategy=sfn.JitterType.FULL,
+    )

@@ -1,0 +1,1 @@
+"""Lambda function: the evaluate step of the workflow."""

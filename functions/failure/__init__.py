@@ -1,0 +1,1 @@
+"""Lambda function: the failure step of the workflow."""

@@ -1,0 +1,1 @@
+"""Lambda function: the publish step of the workflow."""

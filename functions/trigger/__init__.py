@@ -1,0 +1,1 @@
+"""Lambda function: the trigger step of the workflow."""

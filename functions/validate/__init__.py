@@ -1,0 +1,1 @@
+"""Lambda function: the validate step of the workflow."""

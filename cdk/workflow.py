@@ -181,6 +181,7 @@ class Workflow(Construct):
             ),
         )
         self._grant_state_machine_role(functions, topic)
+        self._grant_failure_function(functions.failure)
         self._grant_sagemaker_role()
 
     # ---- states -------------------------------------------------------------------------------
@@ -274,6 +275,7 @@ class Workflow(Construct):
                 "Tags": _run_tags(),
             },
             result_path="$.training_job",
+            result_selector={"TrainingJobArn": sfn.JsonPath.string_at("$.TrainingJobArn")},
             step=STEP_TRAIN,
         )
         wait = sfn.Wait(
@@ -288,13 +290,17 @@ class Workflow(Construct):
             resource_type="training-job",
             parameters={"TrainingJobName": sfn.JsonPath.string_at("$.names.job_name")},
             result_path="$.training_job",
+            result_selector={
+                "TrainingJobName": sfn.JsonPath.string_at("$.TrainingJobName"),
+                "TrainingJobStatus": sfn.JsonPath.string_at("$.TrainingJobStatus"),
+                "ModelArtifacts": sfn.JsonPath.object_at("$.ModelArtifacts"),
+            },
             step=STEP_TRAIN,
         )
         trained = sfn.Pass(self, "Training job completed")
         check = self._job_status_choice(
             "Training job status",
             status_path="$.training_job.TrainingJobStatus",
-            reason_path="$.training_job.FailureReason",
             name_path="$.training_job.TrainingJobName",
             error="SageMaker.TrainingJobFailed",
             step=STEP_TRAIN,
@@ -327,6 +333,7 @@ class Workflow(Construct):
                 "Tags": _run_tags(),
             },
             result_path="$.model",
+            result_selector={"ModelArn": sfn.JsonPath.string_at("$.ModelArn")},
             step=STEP_GENERATE,
         )
         start = self._sagemaker_call(
@@ -368,6 +375,7 @@ class Workflow(Construct):
                 "Tags": _run_tags(),
             },
             result_path="$.transform_job",
+            result_selector={"TransformJobArn": sfn.JsonPath.string_at("$.TransformJobArn")},
             step=STEP_GENERATE,
         )
         wait = sfn.Wait(
@@ -382,13 +390,16 @@ class Workflow(Construct):
             resource_type="transform-job",
             parameters={"TransformJobName": sfn.JsonPath.string_at("$.names.job_name")},
             result_path="$.transform_job",
+            result_selector={
+                "TransformJobName": sfn.JsonPath.string_at("$.TransformJobName"),
+                "TransformJobStatus": sfn.JsonPath.string_at("$.TransformJobStatus"),
+            },
             step=STEP_GENERATE,
         )
         generated = sfn.Pass(self, "Transform job completed")
         check = self._job_status_choice(
             "Transform job status",
             status_path="$.transform_job.TransformJobStatus",
-            reason_path="$.transform_job.FailureReason",
             name_path="$.transform_job.TransformJobName",
             error="SageMaker.TransformJobFailed",
             step=STEP_GENERATE,
@@ -475,6 +486,7 @@ class Workflow(Construct):
                     **_run_fields(),
                     "step": sfn.JsonPath.string_at("$.failed_step"),
                     "error": sfn.JsonPath.object_at("$.error"),
+                    "job_name": sfn.JsonPath.string_at("$.names.job_name"),
                 }
             ),
             result_selector={"summary": sfn.JsonPath.object_at("$.Payload")},
@@ -537,8 +549,14 @@ class Workflow(Construct):
         resource_type: str,
         parameters: dict[str, Any],
         result_path: str,
+        result_selector: dict[str, Any],
         step: str,
     ) -> tasks.CallAwsService:
+        """Build an aws-sdk SageMaker task with its IAM statement, Retry and Catch.
+
+        `result_selector` keeps only string fields: API timestamps are not JSON strings in
+        every Step Functions implementation (moto keeps them as datetime objects).
+        """
         resource_arn = self._sagemaker_arn(resource_type)
         extra_statements = []
         if "Tags" in parameters:
@@ -555,6 +573,7 @@ class Workflow(Construct):
             additional_iam_statements=extra_statements or None,
             parameters=parameters,
             result_path=result_path,
+            result_selector=result_selector,
             task_timeout=sfn.Timeout.duration(API_CALL_TIMEOUT),
         )
         _retry_transient(task, SAGEMAKER_TRANSIENT_ERRORS)
@@ -566,7 +585,6 @@ class Workflow(Construct):
         state_id: str,
         *,
         status_path: str,
-        reason_path: str,
         name_path: str,
         error: str,
         step: str,
@@ -575,40 +593,28 @@ class Workflow(Construct):
     ) -> sfn.Choice:
         """Route a SageMaker job status: completed, failed or stopped, or still running.
 
-        A failed job's `FailureReason` (for the training container, the text it wrote to
-        `/opt/ml/output/failure`) becomes the error cause, so it reaches `error.json`.
+        A failed or stopped job becomes the error `error` with the job name in the cause. The
+        failure function then reads the job's `FailureReason` (for the training container, the
+        text it wrote to `/opt/ml/output/failure`), because the optional field cannot be
+        selected in the state machine without failing when it is absent.
         """
-        failed_with_reason = sfn.Pass(
-            self,
-            f"{state_id}: failed",
-            parameters={"Error": error, "Cause": sfn.JsonPath.string_at(reason_path)},
-            result_path="$.error",
-        )
         ended = sfn.Pass(
             self,
             f"{state_id}: ended",
             parameters={
                 "Error": error,
                 "Cause": sfn.JsonPath.format(
-                    "SageMaker job {} ended with status {} and gave no reason.",
+                    "SageMaker job {} ended with status {}.",
                     sfn.JsonPath.string_at(name_path),
                     sfn.JsonPath.string_at(status_path),
                 ),
             },
             result_path="$.error",
         )
-        failed_with_reason.next(self._failed_step(step))
         ended.next(self._failed_step(step))
         return (
             sfn.Choice(self, state_id)
             .when(sfn.Condition.string_equals(status_path, "Completed"), completed)
-            .when(
-                sfn.Condition.and_(
-                    sfn.Condition.string_equals(status_path, "Failed"),
-                    sfn.Condition.is_present(reason_path),
-                ),
-                failed_with_reason,
-            )
             .when(
                 sfn.Condition.or_(
                     sfn.Condition.string_equals(status_path, "Failed"),
@@ -679,6 +685,27 @@ class Workflow(Construct):
             "X-Ray trace upload and CloudWatch Logs delivery management support no "
             "resource-level permissions.",
         )
+
+    def _grant_failure_function(self, function: lambda_.IFunction) -> None:
+        """Let the failure function read the `FailureReason` of the run's SageMaker jobs."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeTrainingJob", "sagemaker:DescribeTransformJob"],
+                resources=[
+                    self._sagemaker_arn("training-job"),
+                    self._sagemaker_arn("transform-job"),
+                ],
+            )
+        )
+        if function.role is not None:
+            for resource_type in ("training-job", "transform-job"):
+                acknowledge(
+                    function.role,
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
+                    f"<AWS::AccountId>:{resource_type}/{JOB_NAME_PREFIX}*]",
+                    "Job names are derived from each run id at run time, so the policy is "
+                    f"limited to the '{JOB_NAME_PREFIX}' prefix of every synthcare job.",
+                )
 
     def _grant_sagemaker_role(self) -> None:
         """Give the SageMaker role the S3 run paths its training and transform jobs use.

@@ -1,6 +1,8 @@
 """Failure step: write `error.json` for a run that a Catch in the state machine stopped.
 
-Environment variables: `OUTPUT_BUCKET`, `POWERTOOLS_SERVICE_NAME`.
+Environment variables: `OUTPUT_BUCKET`, `POWERTOOLS_SERVICE_NAME`. For a failed SageMaker job
+the function reads the job's `FailureReason` (`sagemaker:DescribeTrainingJob` and
+`sagemaker:DescribeTransformJob` on the run's job).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import json
 import re
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common import layout, s3
 from synthcare import errors
@@ -24,10 +28,15 @@ USER_ERROR_TYPES = frozenset(
     if isinstance(value, type) and issubclass(value, errors.SynthcareError)
 )
 
-# The error names the state machine sets for SageMaker jobs that end as Failed or Stopped.
+# The error names the state machine sets for SageMaker jobs that end as Failed or Stopped, with
+# the synthcare error type they stand for and the API call that describes the job.
 JOB_FAILED_ERRORS = {
-    "SageMaker.TrainingJobFailed": "TrainingError",
-    "SageMaker.TransformJobFailed": "GenerationError",
+    "SageMaker.TrainingJobFailed": ("TrainingError", "describe_training_job", "TrainingJobName"),
+    "SageMaker.TransformJobFailed": (
+        "GenerationError",
+        "describe_transform_job",
+        "TransformJobName",
+    ),
 }
 
 # SageMaker reports an algorithm failure as "AlgorithmError: <failure file>, exit code: <n>".
@@ -41,8 +50,9 @@ MAX_REASON_CHARS = 4000
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Write `reports/<dataset>/<run_id>/error.json` to the output bucket.
 
-    Event: `{"run_id", "dataset", "input", "step", "error": {"Error", "Cause"}}`, where `error`
-    is what a Catch stored, or what the state machine built from a failed SageMaker job.
+    Event: `{"run_id", "dataset", "input", "step", "error": {"Error", "Cause"}, "job_name"}`,
+    where `error` is what a Catch stored, or what the state machine built from a failed
+    SageMaker job, and `job_name` is the name of the run's SageMaker jobs.
 
     Returns:
         The failed step, error type, reason and the URI of `error.json`.
@@ -53,7 +63,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     output_bucket = layout.bucket_from_env(layout.ENV_OUTPUT_BUCKET)
     logger.append_keys(run_id=run)
 
-    error_type, reason = describe_error(step, event.get("error") or {})
+    error = dict(event.get("error") or {})
+    if error.get("Error") in JOB_FAILED_ERRORS and event.get("job_name"):
+        error["FailureReason"] = job_failure_reason(str(error["Error"]), event["job_name"])
+    error_type, reason = describe_error(step, error)
     document = error_report(step, reason, event.get("input"), error_type, run_id=run)
     key = layout.report_prefix(dataset, run) + layout.ERROR_FILE
     location = s3.put_json(output_bucket, key, document)
@@ -70,7 +83,8 @@ def describe_error(step: str, error: dict[str, Any]) -> tuple[str, str]:
 
     Args:
         step: The pipeline step that failed.
-        error: `{"Error": name, "Cause": text}` as a Catch stores it.
+        error: `{"Error": name, "Cause": text}` as a Catch stores it, plus `FailureReason` for
+            a failed SageMaker job when it could be read.
 
     Returns:
         The error type (a synthcare exception name where one applies) and the reason.
@@ -90,9 +104,15 @@ def describe_error(step: str, error: dict[str, Any]) -> tuple[str, str]:
         )
 
     if name in JOB_FAILED_ERRORS:
-        match = _ALGORITHM_ERROR.match(cause_text.strip())
-        message = match.group(1).strip() if match else cause_text.strip()
-        return JOB_FAILED_ERRORS[name], _truncate(message or f"The {step} job failed.")
+        error_type = JOB_FAILED_ERRORS[name][0]
+        failure_reason = str(error.get("FailureReason") or "").strip()
+        if not failure_reason:
+            return error_type, _truncate(
+                f"{cause_text.strip()} SageMaker gave no failure reason; see the job's logs in "
+                "CloudWatch under /aws/sagemaker/."
+            )
+        match = _ALGORITHM_ERROR.match(failure_reason)
+        return error_type, _truncate(match.group(1).strip() if match else failure_reason)
 
     if name == "States.Timeout":
         return "Timeout", (
@@ -105,6 +125,19 @@ def describe_error(step: str, error: dict[str, Any]) -> tuple[str, str]:
         f"The {step} step failed with {name}{detail}. Upload the file again; if it fails again, "
         "see the execution history in the Step Functions console."
     )
+
+
+def job_failure_reason(error_name: str, job_name: str) -> str | None:
+    """Return the `FailureReason` of the run's failed SageMaker job, or None if unavailable."""
+    _, operation, name_parameter = JOB_FAILED_ERRORS[error_name]
+    try:
+        description = getattr(boto3.client("sagemaker"), operation)(**{name_parameter: job_name})
+    except (BotoCoreError, ClientError) as error:
+        logger.warning(
+            "Could not read the job's failure reason", extra={"job": job_name, "error": str(error)}
+        )
+        return None
+    return description.get("FailureReason")
 
 
 def _parse_lambda_error(cause: str) -> tuple[str, str] | None:

@@ -13,6 +13,8 @@ from cdk.notifications import Notifications
 from cdk.sagemaker_role import SageMakerRole
 from cdk.settings import Settings
 from cdk.storage import Storage
+from cdk.trigger import Trigger
+from cdk.workflow import Workflow
 
 
 class PipelineStack(Stack):
@@ -52,6 +54,28 @@ class PipelineStack(Stack):
             if self.settings.notification_email
             else None
         )
+        self.workflow = Workflow(
+            self,
+            "Workflow",
+            ingest_bucket=self.storage.ingest_bucket,
+            artifacts_bucket=self.storage.artifacts_bucket,
+            output_bucket=self.storage.output_bucket,
+            key=self.storage.key,
+            functions=self.functions.functions,
+            sagemaker_role=self.sagemaker_role,
+            training_image_uri=self.model_image.image_uri,
+            settings=self.settings,
+            topic=self.notifications.topic if self.notifications is not None else None,
+        )
+        self.trigger = Trigger(
+            self,
+            "Trigger",
+            ingest_bucket=self.storage.ingest_bucket,
+            function=self.functions.functions.trigger,
+            state_machine=self.workflow.state_machine,
+            dead_letter_queue=self.functions.trigger_dead_letter_queue,
+            key=self.storage.key,
+        )
         self.endpoint = (
             Endpoint(
                 self,
@@ -88,6 +112,13 @@ class PipelineStack(Stack):
         )
         CfnOutput(self, "AccessLogsBucketName", value=storage.access_logs_bucket.bucket_name)
         CfnOutput(self, "KeyArn", value=storage.key.key_arn)
+        CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
+        CfnOutput(
+            self,
+            "TriggerDeadLetterQueueUrl",
+            value=self.functions.trigger_dead_letter_queue.queue_url,
+            description="Upload events that could not start a run",
+        )
         if self.notifications is not None:
             CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn)
         if self.endpoint is not None:

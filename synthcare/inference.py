@@ -13,8 +13,8 @@ Detection order for a column without a metadata override:
    integers. A column named like a row counter (``row``, ``index``, ``no``...) whose values
    are distinct consecutive integers is an identifier.
 6. datetime: at least ``DATETIME_PARSE_THRESHOLD`` of the values parse with one format.
-7. identifier by value: e-mail addresses, phone numbers, or text where at least 90 % of the
-   values are distinct.
+7. identifier by value, for columns where fewer than half the values are numbers: e-mail
+   addresses, phone numbers, or text where at least 90 % of the values are distinct.
 8. categorical: everything else, up to ``Limits.max_categories`` categories.
 """
 
@@ -106,7 +106,9 @@ def infer_table(
             typed[column.name] = values
         logger.debug("column %r: %s (%s)", column.name, column.kind, column.dtype)
 
-    table = pd.DataFrame(typed, index=pd.RangeIndex(len(frame)))
+    table = pd.DataFrame(
+        typed, index=pd.RangeIndex(len(frame)), columns=pd.Index(list(typed), dtype=object)
+    )
     return table, Schema(columns)
 
 
@@ -163,7 +165,8 @@ def infer_column(
     if dates is not None:
         return _datetime(name, *dates)
 
-    reason = _identifier_by_value(present, distinct)
+    # Mostly numeric columns are measurements with stray words, not free text.
+    reason = _identifier_by_value(present, distinct) if numbers.parse_rate < 0.5 else None
     if reason:
         return _identifier(name, reason), None
     notes = []
@@ -567,6 +570,6 @@ def restore_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
                 restored[name] = cast_values(frame[name], column)
         else:
             restored[name] = frame[name].reset_index(drop=True)
-    result = pd.DataFrame(restored, index=pd.RangeIndex(len(frame)), columns=list(frame.columns))
+    result = pd.DataFrame(restored, index=pd.RangeIndex(len(frame)), columns=frame.columns)
     result.index = frame.index
     return result

@@ -1,0 +1,169 @@
+"""Property tests: any file gives a table and schema, or a SynthcareError, never another error."""
+
+import csv
+import io
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
+
+from synthcare.errors import SynthcareError
+from synthcare.limits import Limits
+from synthcare.profile import profile_table
+from synthcare.reading import read_table
+from synthcare.schema import Schema, infer_schema, restore_dtypes
+from synthcare.tokens import parse_numbers
+
+SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+LIMITS = Limits(min_rows=1, max_categories=50)
+
+ODD_NAMES = st.sampled_from(
+    ['"quoted"', "line\nbreak", "<b>Hb</b>", "🩸 Hb", "123", "a,b", "a;b", "  spaced  ", "é", "NA"]
+)
+PRINTABLE = st.characters(blacklist_categories=("Cs", "Cc"))
+COLUMN_NAMES = st.one_of(ODD_NAMES, st.text(PRINTABLE, min_size=1, max_size=12))
+CELLS = st.one_of(
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(lambda x: f"{x:.3f}"),
+    st.sampled_from(["<5", ">200", "<=0.1", "negative", "NA", "?", "", "yes", "no", "TRUE"]),
+    st.sampled_from(["007", "01/02/2024", "2024-13-45", "13/01/2024", "1,5", "1.234,5", "-1"]),
+    st.text(PRINTABLE, max_size=10),
+    st.text(max_size=3),
+)
+DIALECTS = st.fixed_dictionaries(
+    {
+        "delimiter": st.sampled_from([",", ";", "\t", "|"]),
+        "quoting": st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]),
+        "lineterminator": st.sampled_from(["\n", "\r\n"]),
+    }
+)
+ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "cp1256", "utf-16"])
+
+
+@st.composite
+def tables(draw, names=COLUMN_NAMES, cells=CELLS, ragged=True):
+    width = draw(st.integers(1, 5))
+    header = draw(st.lists(names, min_size=width, max_size=width, unique_by=str.strip))
+    rows = draw(st.lists(st.lists(cells, min_size=width, max_size=width), max_size=15))
+    if ragged and draw(st.booleans()):
+        # A ragged row somewhere, to exercise the field-count check.
+        rows.insert(draw(st.integers(0, len(rows))), draw(st.lists(cells, max_size=width + 2)))
+    return header, rows
+
+
+def csv_text(header: list[str], rows: list[list[str]], dialect: dict) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, **dialect)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def run_all_steps(path) -> None:
+    try:
+        raw = read_table(path, limits=LIMITS)
+        table, schema = infer_schema(raw, limits=LIMITS)
+    except SynthcareError as err:
+        event(str(err).split(":")[0][-40:])
+        assert str(err)
+        assert "\n" not in str(err).replace(repr("\n")[1:-1], "")
+        return
+    event("table")
+    assert len(table) == len(raw.frame)
+    assert [column.name for column in schema.columns] == list(raw.frame.columns)
+    assert Schema.from_dict(schema.to_dict()) == schema
+    profile_table(table, schema)
+    restored = restore_dtypes(table, schema)
+    pd.testing.assert_frame_equal(restored, table)
+
+
+@SETTINGS
+@given(table=tables(), dialect=DIALECTS, encoding=ENCODINGS)
+def test_any_csv_gives_schema_or_synthcare_error(tmp_path, table, dialect, encoding):
+    header, rows = table
+    data = csv_text(header, rows, dialect).encode(encoding, errors="replace")
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    run_all_steps(path)
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400))
+def test_any_bytes_give_table_or_synthcare_error(tmp_path, data):
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    run_all_steps(path)
+
+
+SAFE_NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJ_0123456789", min_size=1)
+SAFE_CELLS = st.text(alphabet="abcdefgh0123456789.-<> éü", max_size=8)
+
+
+@SETTINGS
+@given(
+    table=tables(names=SAFE_NAMES, cells=SAFE_CELLS, ragged=False),
+    dialect=DIALECTS,
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+)
+def test_simple_csv_round_trips(tmp_path, table, dialect, encoding):
+    header, rows = table
+    assume(len(set(header)) == len(header))
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    assume(len(rows) >= 1)
+    path = tmp_path / "t.csv"
+    path.write_bytes(csv_text(header, rows, dialect).encode(encoding))
+
+    raw = read_table(path, limits=LIMITS)
+
+    assert list(raw.frame.columns) == header
+    expected = [[cell.strip() or None for cell in row] for row in rows]
+    actual = [
+        [None if pd.isna(cell) else cell for cell in row]
+        for row in raw.frame.itertuples(index=False)
+    ]
+    assert actual == expected
+
+
+@SETTINGS
+@given(
+    numbers=st.lists(
+        st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), min_size=1, max_size=20
+    ),
+    decimal=st.sampled_from([".", ","]),
+)
+def test_parse_numbers_reads_formatted_floats(numbers, decimal):
+    texts = [repr(number) for number in numbers]
+    if decimal == ",":
+        texts = [text.replace(".", ",") for text in texts]
+    parsed = parse_numbers(pd.Series(texts, dtype="string"), decimal)
+    assert parsed.parse_rate == 1.0
+    for number, value in zip(numbers, parsed.values, strict=True):
+        assert math.isclose(number, value, rel_tol=1e-12, abs_tol=0.0)
+
+
+@SETTINGS
+@given(bound=st.integers(0, 10_000), sign=st.sampled_from(["<", ">", "<=", ">=", "≤", "≥"]))
+def test_parse_numbers_bounds_read_as_value(bound, sign):
+    parsed = parse_numbers(pd.Series([f"{sign}{bound}", "1"], dtype="string"))
+    assert parsed.values.iloc[0] == bound
+    assert parsed.bounds == 1
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "cp1256"])
+def test_code_page_detection_on_clinical_words(tmp_path, encoding):
+    words = {
+        "cp1252": ["Hélène", "Müller", "Jürgen", "François", "Señora", "Ødegård"],
+        "cp1256": ["أحمد", "منى", "سارة", "عمر", "فاطمة", "يوسف"],
+    }[encoding]
+    text = "patient,Hb\n" + "".join(f"{words[i % 6]},{11 + i}\n" for i in range(12))
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode(encoding))
+    raw = read_table(path)
+    assert raw.source.encoding == encoding
+    assert raw.frame["patient"].tolist()[:6] == words

@@ -163,6 +163,29 @@ def test_function_object_grants_per_prefix(synth, name, prefix, expected):
     assert actions_on(role_statements(synth, name), prefix) == expected
 
 
+def test_failure_may_describe_only_run_jobs(synth):
+    statements = [
+        statement
+        for statement in role_statements(synth, "failure")
+        if any(action.startswith("sagemaker:") for action in as_list(statement["Action"]))
+    ]
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
+    resources = [
+        resource for statement in statements for resource in as_list(statement["Resource"])
+    ]
+
+    assert actions == {"sagemaker:DescribeTrainingJob", "sagemaker:DescribeTransformJob"}
+    for resource in resources:
+        assert resource["Fn::Join"][1][-1] in (":training-job/sc-*", ":transform-job/sc-*")
+
+
+@pytest.mark.parametrize("name", ["validate", "evaluate", "publish", "trigger"])
+def test_other_functions_have_no_sagemaker_access(synth, name):
+    actions = [a for s in role_statements(synth, name) for a in as_list(s["Action"])]
+
+    assert not [action for action in actions if action.startswith("sagemaker:")]
+
+
 def test_trigger_rule_matches_object_created_under_incoming(synth):
     ingest_id = synth.logical_id(synth.stack.storage.ingest_bucket)
     rules = synth.of_type("AWS::Events::Rule")

@@ -123,8 +123,8 @@ def infer_column(
     """Infer one column's schema and typed values (None for identifiers, which are dropped)."""
     values = values.reset_index(drop=True)
     native = _native_kind(values)
-    text = values if native is None else None
-    missing = tokens.missing_mask(values) if native is None else values.isna()
+    text = tokens.normalise_text(values) if native is None else None
+    missing = (text.isna() if text is not None else values.isna()).astype(bool)
     present_count = int((~missing).sum())
 
     if override is not None:
@@ -139,7 +139,7 @@ def infer_column(
     if native is not None:
         return _infer_native(name, values, native, missing, limits)
 
-    present = text[~missing].astype("string").str.strip()
+    present = text[~missing]
     distinct = int(present.nunique())
     if distinct == 1 and present_count == len(values):
         return _constant(name, str(present.iloc[0]), decimal, len(values))
@@ -256,7 +256,7 @@ def _apply_override(
         return column, _empty_values(len(values))
 
     text = values.astype("string") if native is not None else values
-    present = text[~missing].astype("string").str.strip()
+    present = tokens.normalise_text(text)[~missing]
     if present.nunique() == 1 and present_count == len(values):
         column, typed = _constant(name, str(present.iloc[0]), decimal, len(values))
         column.notes.append(f"The metadata sdtype {sdtype!r} was not applied: one value only.")
@@ -464,7 +464,7 @@ def _datetime(
 def _categorical(
     name: str, text: pd.Series, missing: pd.Series, limits: Limits, notes: list[str]
 ) -> tuple[ColumnSchema, pd.Series]:
-    typed = text.astype("string").str.strip().where(~missing).astype("string")
+    typed = tokens.normalise_text(text).mask(missing).astype("string")
     categories = int(typed.nunique())
     if categories > limits.max_categories:
         raise LimitError(
@@ -519,8 +519,8 @@ def _to_boolean(values: pd.Series, column: ColumnSchema) -> pd.Series:
     parsed = tokens.parse_booleans(text, allow_digits=True)
     if parsed is None:
         allowed = tokens.TRUE_WORDS | tokens.FALSE_WORDS | {"1", "0", "1.0", "0.0"}
-        present = text[~tokens.missing_mask(text)].str.strip()
-        bad = present[~present.str.lower().isin(allowed)]
+        present = tokens.normalise_text(text).dropna()
+        bad = present[~present.str.lower().isin(allowed).fillna(False).astype(bool)]
         raise InputError(
             f"Column {column.name!r}: {bad.iloc[0]!r} is not a boolean value (true/false)."
         )

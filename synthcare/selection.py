@@ -1,0 +1,268 @@
+"""The ``auto`` model: pick the synthesizer that scores best on rows it has not seen.
+
+Each candidate is fitted on a random 70 % training split and scored against the unseen 30 %
+with the mean of three complements (KS over continuous columns, TV over the others, Pearson
+correlation similarity). A candidate whose mean DCR holdout share is above the privacy gate's
+threshold is rejected however well it scores. Tables of up to 2,000 rows repeat the split three
+times and average, because one holdout of 18 rows moves the scores by several hundredths. The
+winner is then refitted on every row.
+
+``time_budget`` bounds the whole search and the final fit. The neural candidates (TVAE, CTGAN)
+get their epochs scaled down when their estimated fitting time does not fit the remaining
+budget, and are skipped when even :data:`~synthcare.synthesizers.MIN_EPOCHS` epochs do not fit.
+CopulaGAN is not a candidate: it costs as much as CTGAN and did not beat it on the tables
+measured in ``docs/benchmarks.md``; it stays available by name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from synthcare.errors import TrainingError
+from synthcare.evaluation import fidelity_scores
+from synthcare.privacy import PrivacyGate, dcr
+from synthcare.synthesizers import (
+    CTGAN,
+    EMPIRICAL_COPULA,
+    GAUSSIAN_COPULA,
+    MIN_EPOCHS,
+    NEURAL_MODELS,
+    TVAE,
+    FittedSynthesizer,
+    TrainingConfig,
+    fit_model,
+    neural_parameters,
+)
+from synthcare.transforms import column_kinds
+
+logger = logging.getLogger(__name__)
+
+CANDIDATES = (EMPIRICAL_COPULA, GAUSSIAN_COPULA, TVAE, CTGAN)
+TRAIN_SHARE = 0.7
+REPEATED_SPLITS = 3
+REPEAT_MAX_ROWS = 2000
+SEARCH_MAX_ROWS = 5000
+PRIVACY_THRESHOLD = 0.6
+
+# Estimated CPU seconds per row processed in one epoch, per model column, on one shared core of
+# a 2-core machine (measured with bench/compare_models.py; an estimate, not a bound).
+_SECONDS_PER_ROW_EPOCH_COLUMN = {CTGAN: 2.0e-6, TVAE: 0.6e-6}
+_NEURAL_OVERHEAD_SECONDS = 2.0
+
+
+def estimate_neural_seconds(model: str, rows: int, columns: int, epochs: int) -> float:
+    """Estimate the fitting time of a neural model, in seconds."""
+    rate = _SECONDS_PER_ROW_EPOCH_COLUMN.get(model, _SECONDS_PER_ROW_EPOCH_COLUMN[CTGAN])
+    return _NEURAL_OVERHEAD_SECONDS + rate * rows * max(columns, 1) * epochs + 0.002 * epochs
+
+
+def _splits(rows: int, repeats: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    search_rows = min(rows, SEARCH_MAX_ROWS)
+    train_rows = max(2, int(round(TRAIN_SHARE * search_rows)))
+    splits = []
+    for _ in range(repeats):
+        order = rng.permutation(rows)[:search_rows]
+        splits.append((order[:train_rows], order[train_rows:]))
+    return splits
+
+
+def _score(scores: dict) -> float:
+    parts = [
+        scores[key]
+        for key in ("ks_mean_complement", "tv_mean_complement", "correlation_similarity")
+        if scores[key] is not None
+    ]
+    return float(np.mean(parts)) if parts else 0.0
+
+
+def _budget_parameters(
+    model: str,
+    config: TrainingConfig,
+    search_rows: int,
+    all_rows: int,
+    columns: int,
+    repeats: int,
+    remaining: float,
+) -> tuple[dict | None, dict | None, str]:
+    """Return search and final parameters that fit ``remaining`` seconds, or None and why."""
+    search = neural_parameters(model, search_rows, config)
+    final = neural_parameters(model, all_rows, config)
+    cost = repeats * estimate_neural_seconds(model, search_rows, columns, search["epochs"])
+    cost += estimate_neural_seconds(model, all_rows, columns, final["epochs"])
+    if cost <= remaining:
+        return search, final, f"estimated {cost:.0f} s"
+    factor = remaining / cost
+    search_epochs = int(search["epochs"] * factor)
+    final_epochs = int(final["epochs"] * factor)
+    if min(search_epochs, final_epochs) < MIN_EPOCHS or config.epochs is not None:
+        return (
+            None,
+            None,
+            (f"skipped: estimated {cost:.0f} s exceeds the remaining budget of {remaining:.0f} s"),
+        )
+    search["epochs"] = search_epochs
+    final["epochs"] = final_epochs
+    return search, final, f"epochs scaled by {factor:.2f} to fit the remaining budget"
+
+
+def select_and_fit(
+    table: pd.DataFrame, schema, config: TrainingConfig, progress=None
+) -> FittedSynthesizer:
+    """Search the candidates on holdout splits, then refit the winner on every row.
+
+    Args:
+        table: typed table.
+        schema: its schema.
+        config: ``seed``, ``time_budget`` and explicit neural options are used.
+        progress: optional ``progress(stage, done, total, message)`` callable.
+
+    Returns:
+        The winner fitted on all rows; its ``info`` names the winner and lists every
+        candidate's holdout scores, the winner's holdout KS mean complement and DCR share.
+
+    Raises:
+        TrainingError: if no candidate could be fitted.
+    """
+    started = time.perf_counter()
+    kinds = column_kinds(schema)
+    rows = len(table)
+    repeats = REPEATED_SPLITS if rows <= REPEAT_MAX_ROWS else 1
+    splits = _splits(rows, repeats, config.seed)
+    search_rows = len(splits[0][0])
+    gate = PrivacyGate(PRIVACY_THRESHOLD)
+    columns = len(kinds)
+
+    candidates: list[dict] = []
+    final_parameters: dict[str, dict | None] = {}
+    for number, model in enumerate(CANDIDATES):
+        elapsed = time.perf_counter() - started
+        entry: dict = {"model": model}
+        candidates.append(entry)
+        if progress is not None:
+            progress("model search", number, len(CANDIDATES), f"scoring {model}")
+
+        search_parameters = None
+        if model in NEURAL_MODELS:
+            search_parameters, final, note = _budget_parameters(
+                model,
+                config,
+                search_rows,
+                rows,
+                columns,
+                repeats,
+                config.time_budget - elapsed,
+            )
+            entry["budget"] = note
+            if search_parameters is None:
+                entry["status"] = "skipped"
+                continue
+            final_parameters[model] = final
+            entry["parameters"] = search_parameters
+
+        try:
+            entry.update(
+                _score_candidate(table, schema, kinds, config, model, search_parameters, splits)
+            )
+        except Exception as error:  # noqa: BLE001 - SDV and torch raise many unrelated types
+            logger.warning("auto: candidate %s failed: %s", model, error)
+            entry["status"] = "failed"
+            entry["reason"] = str(error)[:300]
+            continue
+        entry["status"] = "passed" if gate.check(entry["dcr_holdout_share"]) else "rejected"
+        if entry["status"] == "rejected":
+            entry["reason"] = (
+                f"DCR holdout share {entry['dcr_holdout_share']:.3f} is above {gate.threshold}"
+            )
+
+    scored = [c for c in candidates if c["status"] in ("passed", "rejected")]
+    if not scored:
+        reasons = "; ".join(f"{c['model']}: {c.get('reason', c.get('budget'))}" for c in candidates)
+        raise TrainingError(f"auto could not fit any candidate model ({reasons})")
+    passed = [c for c in scored if c["status"] == "passed"]
+    if passed:
+        winner = max(passed, key=lambda c: c["score"])
+    else:
+        winner = min(scored, key=lambda c: c["dcr_holdout_share"])
+        logger.warning("auto: every candidate failed the privacy check; using the most private")
+    search_seconds = time.perf_counter() - started
+
+    if progress is not None:
+        progress("model search", len(CANDIDATES), len(CANDIDATES), f"winner {winner['model']}")
+    fitted = fit_model(
+        table,
+        schema,
+        replace(config, model=winner["model"]),
+        winner["model"],
+        parameters=final_parameters.get(winner["model"]),
+        progress=progress,
+    )
+    fitted.info.update(
+        {
+            "requested_model": "auto",
+            "selected_model": winner["model"],
+            "selection": {
+                "criterion": "mean of KS, TV and correlation complements on the holdout split, "
+                f"among candidates with a DCR holdout share of at most {gate.threshold}",
+                "privacy_fallback": not passed,
+                "splits": repeats,
+                "train_rows": search_rows,
+                "holdout_rows": len(splits[0][1]),
+                "search_seconds": round(search_seconds, 3),
+                "time_budget": config.time_budget,
+            },
+            "candidates": candidates,
+            "holdout": {
+                "ks_mean_complement": winner["ks_mean_complement"],
+                "tv_mean_complement": winner["tv_mean_complement"],
+                "correlation_similarity": winner["correlation_similarity"],
+                "dcr_holdout_share": winner["dcr_holdout_share"],
+            },
+            "total_seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+    return fitted
+
+
+def _score_candidate(
+    table: pd.DataFrame,
+    schema,
+    kinds: dict[str, str],
+    config: TrainingConfig,
+    model: str,
+    parameters: dict | None,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+) -> dict:
+    """Fit ``model`` on each training split and score it on the matching holdout split."""
+    totals: dict[str, list[float]] = {
+        "ks_mean_complement": [],
+        "tv_mean_complement": [],
+        "correlation_similarity": [],
+        "score": [],
+        "dcr_holdout_share": [],
+        "fit_seconds": [],
+    }
+    for repeat, (train_index, holdout_index) in enumerate(splits):
+        train = table.iloc[train_index].reset_index(drop=True)
+        holdout = table.iloc[holdout_index].reset_index(drop=True)
+        split_config = replace(config, model=model, seed=config.seed + repeat)
+        begun = time.perf_counter()
+        fitted = fit_model(train, schema, split_config, model, parameters=parameters)
+        totals["fit_seconds"].append(time.perf_counter() - begun)
+        synthetic = fitted.sample(len(train), seed=config.seed + repeat)
+        scores = fidelity_scores(holdout, synthetic, kinds)
+        for key in ("ks_mean_complement", "tv_mean_complement", "correlation_similarity"):
+            if scores[key] is not None:
+                totals[key].append(scores[key])
+        totals["score"].append(_score(scores))
+        share = dcr(train, holdout, synthetic, schema, seed=config.seed + repeat)["holdout_share"]
+        totals["dcr_holdout_share"].append(share)
+
+    result = {key: (round(float(np.mean(v)), 4) if v else None) for key, v in totals.items()}
+    result["dcr_holdout_shares"] = [round(s, 4) for s in totals["dcr_holdout_share"]]
+    return result

@@ -31,6 +31,7 @@ class Endpoint(Construct):
         role: iam.IRole,
     ) -> None:
         super().__init__(scope, construct_id)
+
         self.model = sagemaker.CfnModel(
             self,
             "Model",
@@ -43,6 +44,7 @@ class Endpoint(Construct):
         )
         # The model must exist only after the role's policy allows it to read the model data.
         self.model.node.add_dependency(role)
+
         config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
@@ -57,6 +59,7 @@ class Endpoint(Construct):
                 )
             ],
         )
+
         # NOTE: KmsKeyId encrypts the ML storage volume of instance-based variants; a serverless
         # variant has no such volume, so none is set.
         reason = "A serverless variant has no ML storage volume for KmsKeyId to encrypt."
@@ -68,6 +71,7 @@ class Endpoint(Construct):
             "SageMaker Serverless Inference supports neither VPC configuration nor network "
             "isolation; the endpoint is reachable only through the SageMaker API with IAM auth.",
         )
+
         self.endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint", endpoint_config_name=config.attr_endpoint_config_name
         )

@@ -43,8 +43,8 @@ class FunctionSpec:
 
 
 # NOTE: sizes are estimates for tables within synthcare's default limits, not measurements on
-# AWS. Validate and evaluate hold the table several times in pandas; evaluate also computes Gower
-# distances between every synthetic and real row, and publish renders one plot per column.
+# AWS. Validate and evaluate hold several copies of the table in pandas. Evaluate also computes
+# Gower distances between every synthetic and real row, and publish renders one plot per column.
 FUNCTION_SPECS = (
     FunctionSpec("validate", 3008, 300, 2048, "Read, check and profile an uploaded table"),
     FunctionSpec("evaluate", 3008, 900, 2048, "Compute fidelity and privacy of a synthetic table"),

@@ -48,11 +48,11 @@ class Settings:
     training_max_runtime_seconds: int = 3600
     """Stopping condition of the training job, in seconds."""
     model: str = "auto"
-    """Synthesizer name, one of `MODELS`; `auto` picks by holdout score."""
+    """Synthesizer name, one of `MODELS`. `auto` picks the best candidate on a holdout split."""
     epochs: int = 0
-    """Training epochs; 0 keeps synthcare's default for the table size."""
+    """Training epochs of the neural models. 0 keeps synthcare's default for the table size."""
     rows: int = 0
-    """Rows to generate; 0 generates as many rows as the input table has."""
+    """Rows to generate. 0 generates as many rows as the input table has."""
     seed: int = 0
     """Seed for training and sampling, 0 to 2**32 - 1."""
     raw_retention_days: int = 30
@@ -64,13 +64,13 @@ class Settings:
     access_log_retention_days: int = 365
     """Days after which S3 server access logs expire."""
     log_retention_days: int = 365
-    """Retention of the CloudWatch log groups; must be a value CloudWatch Logs accepts."""
+    """Retention of the CloudWatch log groups, one of `LOG_RETENTION_DAYS`."""
     notification_email: str = ""
-    """Address subscribed to run notifications; empty creates no topic."""
+    """Address subscribed to run notifications. An empty string creates no topic."""
     endpoint: bool = False
     """Whether to deploy a SageMaker serverless endpoint for on-demand generation."""
     endpoint_model_data_url: str = ""
-    """S3 URL of the `model.tar.gz` the endpoint serves; required when `endpoint` is true."""
+    """S3 URL of the `model.tar.gz` the endpoint serves, required when `endpoint` is true."""
     endpoint_memory_mb: int = 3072
     """Memory of the serverless endpoint, one of `SERVERLESS_MEMORY_SIZES_MB`."""
     endpoint_max_concurrency: int = 2
@@ -78,7 +78,7 @@ class Settings:
     poll_interval_seconds: int = 60
     """Wait between two status checks of a SageMaker job in the state machine."""
     remove_data_on_delete: bool = False
-    """Whether `cdk destroy` deletes the buckets, their objects and the KMS key."""
+    """Whether `cdk destroy` deletes the buckets with their objects, the key and log groups."""
 
     def hyperparameters(self) -> dict[str, str]:
         """Return the SageMaker training hyperparameters (all strings) for these settings.

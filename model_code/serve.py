@@ -19,9 +19,15 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.errors import AppImportError
 
+from model_code.app import create_app
+from model_code.logs import configure_logging
 from model_code.paths import ROOT_VARIABLE, MLPaths
 from model_code.settings import ServeSettings
 from synthcare.errors import SynthcareError
+
+# The modules load in the master before gunicorn forks, so workers share them and start faster.
+# Only the model itself loads per worker, after the fork.
+from synthcare.steps import TrainedModel
 
 logger = logging.getLogger("model_code.serve")
 
@@ -79,9 +85,6 @@ class ModelServer(BaseApplication):
             AppImportError: The model files are missing or unreadable. Gunicorn prints the
                 message without a traceback and stops with exit code 4.
         """
-        from model_code.app import create_app
-        from synthcare.steps import TrainedModel
-
         configure_logging()
         try:
             model = TrainedModel.load(self.model_dir)
@@ -94,16 +97,6 @@ class ModelServer(BaseApplication):
             self.model_dir,
         )
         return create_app(model, self.settings)
-
-
-def configure_logging() -> None:
-    """Send plain log lines to stdout, where SageMaker collects them into CloudWatch."""
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stdout,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from model_code.logs import configure_logging
 from model_code.paths import ROOT_VARIABLE, MLPaths
 from synthcare.errors import ConfigError, InputError, SynthcareError
 
@@ -214,16 +215,6 @@ def write_failure(paths: MLPaths, reason: str) -> None:
 
 def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise TrainingStopped
-
-
-def configure_logging() -> None:
-    """Send plain log lines to stdout, where SageMaker collects them into CloudWatch."""
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stdout,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,8 +4,8 @@ Detection order for a column without a metadata override:
 
 1. empty: no non-missing value.
 2. identifier by name: a person-name column (``name``, ``patient_name``, ``surname``...) or a
-   contact or record column (``mrn``, ``phone``, ``email``, ``ssn``...); ``id`` columns when at
-   least half their values are distinct.
+   contact or record column (``mrn``, ``phone``, ``email``, ``ssn``...). An ``id`` column is an
+   identifier when at least half its values are distinct.
 3. constant: one distinct value and no missing cell.
 4. boolean: only yes/no, y/n, true/false, t/f words (any case), optionally with 1/0.
 5. numerical: at least ``NUMERIC_PARSE_THRESHOLD`` of the values are numbers or ``<x``/``>x``

@@ -36,7 +36,7 @@ _SEP_LINE = re.compile(r"^sep=([,;\t|])[ \t]*(?:\r\n|\n|\r)")
 
 @dataclass
 class SourceInfo:
-    """Where a table came from and how it was read.
+    """Origin of a table and the way it was read.
 
     Attributes:
         name: File name shown to the user (the display name when one was given).
@@ -262,11 +262,11 @@ def _sample_rows(text: str, delimiter: str) -> list[list[str]]:
 
 
 def _detect_delimiter(text: str) -> tuple[str, int]:
-    """Return the delimiter that splits the header and the sample rows most consistently.
+    """Return the delimiter that splits the sample most consistently, and the column count.
 
-    A delimiter qualifies when the header has at least two fields; among those, the one whose
-    rows most often have the header's field count wins, then the one with more columns.
-    Returns ``(",", 1)`` when none qualifies (a one-column table).
+    A delimiter qualifies when it splits the header into at least two fields. The winner is the
+    one whose rows most often have the header's field count, then the one with more columns.
+    Returns ``(",", 1)`` when none qualifies, because the table then has one column.
     """
     best: tuple[float, int, str] | None = None
     for delimiter in DELIMITERS:

@@ -109,19 +109,19 @@ def _read_sheet(sheet, name: str, limits: Limits, notes: list[str]) -> pd.DataFr
             column.append(cell)
 
     names = ["" if cell is None else cell for cell in header]
-    kept = [
+    kept_indexes = [
         i
         for i, column_name in enumerate(names)
         if column_name or any(v is not None for v in columns[i])
     ]
-    dropped = [i + 1 for i in range(width) if i not in set(kept)]
+    dropped = [i + 1 for i in range(width) if i not in set(kept_indexes)]
     if dropped:
         notes.append(
             f"Unnamed column(s) {', '.join(map(str, dropped))} had no values and were dropped."
         )
-    kept_names = [names[i] for i in kept]
+    kept_names = [names[i] for i in kept_indexes]
     check_header(kept_names, name, limits)
-    data = {names[i]: pd.array(columns[i], dtype="string") for i in kept}
+    data = {names[i]: pd.array(columns[i], dtype="string") for i in kept_indexes}
     return pd.DataFrame(data, columns=kept_names)
 
 

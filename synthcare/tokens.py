@@ -1,7 +1,8 @@
 """Parsing of cell text into numbers, booleans and dates, including laboratory tokens.
 
-All functions work on whole pandas Series of strings with vectorised string methods, so a
-column costs a few passes over its values and no per-row Python objects beyond pandas' own.
+All functions work on whole pandas Series with pyarrow string kernels, so a column costs a few
+vectorised passes over its values and no Python loop per cell, except when matched numbers
+are converted.
 """
 
 import re
@@ -39,8 +40,8 @@ _GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
-# Formats tried in order. Day-first comes before month-first because the table's users write
-# dates day first; a column that fits both is read day first and a note says so.
+# Formats tried in order. Day first comes before month first because dd/mm/yyyy is the usual
+# form outside the United States. A column that fits both is read day first, with a note.
 DATETIME_FORMATS = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",

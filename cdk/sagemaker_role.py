@@ -41,7 +41,9 @@ class SageMakerRole(Construct):
         statements = [
             iam.PolicyStatement(
                 sid="UseDataKey",
-                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                # The SageMaker API reference (OutputDataConfig) requires kms:Encrypt for the
+                # execution role when the job output names a KmsKeyId.
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 resources=[key.key_arn],
             ),
             # SageMaker creates grants on the key to encrypt the ML storage volumes of jobs.

@@ -117,6 +117,16 @@ def test_sagemaker_role_uses_only_pipeline_key(synth):
         assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
 
+def test_sagemaker_role_may_encrypt_outputs_and_volumes(synth):
+    statements = sagemaker_role_statements(synth)
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
+    grants = [s for s in statements if "kms:CreateGrant" in as_list(s["Action"])]
+
+    assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"} <= actions
+    assert len(grants) == 1
+    assert grants[0]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
 def test_sagemaker_role_object_access_only_under_runs(synth):
     artifacts_id = synth.logical_id(synth.stack.storage.artifacts_bucket)
     statements = sagemaker_role_statements(synth)

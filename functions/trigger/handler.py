@@ -21,9 +21,10 @@ logger = Logger()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Start the execution named after the upload's run id, unless it already exists.
 
-    The execution name makes the start idempotent: a repeated event for the same object version
-    gets `ExecutionAlreadyExists`, which is logged and not raised. Metadata sidecars
-    (`*.metadata.json`) and folder markers start nothing.
+    The execution name makes the start idempotent. A repeated event for the same object version
+    gets the running execution back from Step Functions, or `ExecutionAlreadyExists` once that
+    execution has ended, which is logged and not raised. Metadata sidecars (`*.metadata.json`),
+    folder markers and keys outside `incoming/` start nothing.
 
     Returns:
         `{"status": "started" | "duplicate" | "ignored", ...}` with the run id when one applies.

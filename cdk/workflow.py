@@ -140,7 +140,7 @@ class Workflow(Construct):
             self,
             "Run failed",
             error="SynthcareRunFailed",
-            cause="The run failed; error.json in the output bucket gives the step and reason.",
+            cause="The run failed. error.json in the output bucket gives the step and the reason.",
         )
         self._write_error_report = self._failure_chain(functions.failure, topic)
 
@@ -159,7 +159,6 @@ class Workflow(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{self._stack.stack_name}-{construct_id}",
             encryption_key=key,
         )
         # RetentionDays is a name enum (ONE_YEAR, ...), so the day count goes to the resource.
@@ -215,7 +214,7 @@ class Workflow(Construct):
                 {
                     **_run_fields(),
                     "settings": {
-                        "rows": settings.rows or None,
+                        "rows": settings.rows,
                         "seed": settings.seed,
                         "hyperparameters": settings.hyperparameters(),
                     },
@@ -278,11 +277,13 @@ class Workflow(Construct):
             result_selector={"TrainingJobArn": sfn.JsonPath.string_at("$.TrainingJobArn")},
             step=STEP_TRAIN,
         )
+
         wait = sfn.Wait(
             self,
             "Wait for training job",
             time=sfn.WaitTime.duration(Duration.seconds(settings.poll_interval_seconds)),
         )
+
         describe = self._sagemaker_call(
             "Describe training job",
             action="describeTrainingJob",
@@ -297,6 +298,7 @@ class Workflow(Construct):
             },
             step=STEP_TRAIN,
         )
+
         trained = sfn.Pass(self, "Training job completed")
         check = self._job_status_choice(
             "Training job status",
@@ -307,6 +309,7 @@ class Workflow(Construct):
             completed=trained,
             in_progress=wait,
         )
+
         start.next(wait)
         wait.next(describe)
         describe.next(check)
@@ -336,6 +339,7 @@ class Workflow(Construct):
             result_selector={"ModelArn": sfn.JsonPath.string_at("$.ModelArn")},
             step=STEP_GENERATE,
         )
+
         start = self._sagemaker_call(
             "Start transform job",
             action="createTransformJob",
@@ -378,11 +382,13 @@ class Workflow(Construct):
             result_selector={"TransformJobArn": sfn.JsonPath.string_at("$.TransformJobArn")},
             step=STEP_GENERATE,
         )
+
         wait = sfn.Wait(
             self,
             "Wait for transform job",
             time=sfn.WaitTime.duration(Duration.seconds(settings.poll_interval_seconds)),
         )
+
         describe = self._sagemaker_call(
             "Describe transform job",
             action="describeTransformJob",
@@ -396,6 +402,7 @@ class Workflow(Construct):
             },
             step=STEP_GENERATE,
         )
+
         generated = sfn.Pass(self, "Transform job completed")
         check = self._job_status_choice(
             "Transform job status",
@@ -406,6 +413,7 @@ class Workflow(Construct):
             completed=generated,
             in_progress=wait,
         )
+
         create_model.next(start)
         start.next(wait)
         wait.next(describe)

@@ -39,7 +39,9 @@ JOB_FAILED_ERRORS = {
     ),
 }
 
-# SageMaker reports an algorithm failure as "AlgorithmError: <failure file>, exit code: <n>".
+# SageMaker documents FailureReason as the first 1024 characters of /opt/ml/output/failure.
+# NOTE: jobs seen in practice wrap it as "AlgorithmError: <text>, exit code: <n>"; the pattern
+# removes that wrapper when present and leaves any other text unchanged.
 _ALGORITHM_ERROR = re.compile(
     r"^(?:AlgorithmError|ClientError):\s*(.*?)(?:,\s*exit code:\s*\d+)?$", re.S
 )

@@ -35,7 +35,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         A summary: row and column counts, modelled columns, the generation request, notes.
 
     Raises:
-        InputError: The upload cannot be used; the message says why and what to do.
+        InputError: The upload cannot be used. The message gives the reason and the fix.
         ConfigError: The metadata file or a training setting is invalid.
     """
     run = event["run_id"]
@@ -115,7 +115,7 @@ def _download_upload(source: dict[str, Any], directory: Path) -> tuple[Path, str
 
     name = PurePosixPath(key).name
     size = int(metadata.get("ContentLength", 0))
-    # Checked before the download, because /tmp holds less than some files a user can upload.
+    # Checked before the download, because /tmp is smaller than some files a user can upload.
     if size > DEFAULT_LIMITS.max_file_bytes:
         raise LimitError(
             f"{name} is {size:,} bytes, more than the maximum of "

@@ -18,7 +18,7 @@ from function_support import (
 )
 from moto import mock_aws
 
-# jsii prints a banner on stderr for Node releases it no longer tests; it reads this variable
+# jsii prints a banner on stderr for Node releases it no longer tests. It reads this variable
 # when aws_cdk is first imported.
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 

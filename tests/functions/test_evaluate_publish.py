@@ -71,8 +71,8 @@ def test_publish_withholds_table_when_gate_fails(aws, lambda_context, run_after_
     evaluate(run_after_generate, lambda_context)
     results_key = layout.evaluation_prefix(RUN) + "evaluation.json"
     results = json.loads(read(aws, ARTIFACTS, results_key))
-    # The Gaussian copula on 60 rows fails the gate (DCR holdout share about 0.7); make sure
-    # this test checks the withheld case whatever the model's score.
+    # The Gaussian copula on 60 rows fails the gate (DCR holdout share about 0.7). The gate is
+    # set here so that the test checks the withheld case whatever the model's score.
     results["privacy"]["gate"].update(passed=False, reason="DCR holdout share above threshold")
     results["privacy"]["synthetic_rows_published"] = 0
     aws.put_object(Bucket=ARTIFACTS, Key=results_key, Body=json.dumps(results).encode())

@@ -48,8 +48,8 @@ def test_trigger_repeat_while_running_keeps_one_execution(state_machine, lambda_
     stepfunctions, arn = state_machine
     event = object_created("incoming/ra_like_60.csv")
 
-    # Step Functions answers a repeated start of a running execution (same name and input)
-    # with that execution, without an error.
+    # Step Functions returns the running execution for a repeated start with the same name and
+    # input, without an error.
     first = handler(event, lambda_context)
     second = handler(event, lambda_context)
 

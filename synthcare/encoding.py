@@ -105,7 +105,7 @@ def _is_suspicious(word: str) -> bool:
         return True
     if scripts == {"LATIN"}:
         accented = sum(1 for char in word if not char.isascii())
-        if len(word) >= 3 and accented * 2 > len(word):
+        if len(word) >= 2 and accented * 2 > len(word):
             return True
     # An upper-case letter right after a lower-case one ("ÃÍãÏ") is rare in real words.
     return any(a.islower() and b.isupper() for a, b in zip(word, word[1:], strict=False))

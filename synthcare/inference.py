@@ -4,8 +4,9 @@ Detection order for a column without a metadata override:
 
 1. empty: no non-missing value.
 2. identifier by name: a person-name column (``name``, ``patient_name``, ``surname``...) or a
-   contact or record column (``mrn``, ``phone``, ``email``, ``ssn``...). An ``id`` column is an
-   identifier when at least half its values are distinct.
+   contact or record column (``mrn``, ``phone``, ``email``, ``ssn``...) unless its values are
+   yes/no flags. ``id``, ``patient_id``, ``subject_id``... are identifiers; another ``*_id``
+   column (``site_id``) is one when at least half its values are distinct.
 3. constant: one distinct value and no missing cell.
 4. boolean: only yes/no, y/n, true/false, t/f words (any case), optionally with 1/0.
 5. numerical: at least ``NUMERIC_PARSE_THRESHOLD`` of the values are numbers or ``<x``/``>x``
@@ -66,6 +67,9 @@ RECORD_TOKENS = frozenset(
     }
 )
 ID_TOKENS = frozenset({"id", "identifier", "uid", "pid"})
+PERSON_ID_WORDS = frozenset(
+    {"patient", "subject", "participant", "person", "case", "record", "study", "visit"}
+)
 ROW_NUMBER_TOKENS = frozenset({"row", "index", "idx", "no", "nr", "number", "line", "seq"})
 
 
@@ -324,15 +328,25 @@ def _name_is_identifier(name: str, values: pd.Series, missing: pd.Series) -> boo
     words = _name_words(name)
     if not words:
         return False
-    if words & RECORD_TOKENS or words & PERSON_NAME_TOKENS:
+    if words & PERSON_NAME_TOKENS:
         return True
     if "name" in words and words - {"name"} <= PERSON_NAME_WORDS:
         return True
-    if words & ID_TOKENS:
-        present = values[~missing]
-        return len(present) > 0 and present.nunique() * 2 >= len(present)
+
+    # A yes/no column such as "phone_available" or "email_consent" is a flag, not contact data.
+    if tokens.parse_booleans(values) is not None:
+        return False
+    if words & RECORD_TOKENS:
+        return True
     if "record" in words and words & {"number", "no", "num", "nr"}:
         return True
+    if words & ID_TOKENS:
+        # "patient_id" repeats over visits and still links rows to a person, but "site_id" with a
+        # handful of values is a category.
+        if words - ID_TOKENS <= PERSON_ID_WORDS:
+            return True
+        present = values[~missing]
+        return len(present) > 0 and present.nunique() * 2 >= len(present)
     return False
 
 

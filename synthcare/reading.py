@@ -29,6 +29,8 @@ _SAMPLE_CHARS = 65536
 _SAMPLE_ROWS = 200
 _XLSX_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
+# Compound document header of old Office files, .xls workbooks among them.
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
 _SEP_LINE = re.compile(r"^sep=([,;\t|])[ \t]*(?:\r\n|\n|\r)")
@@ -130,7 +132,7 @@ def read_table(
         frame, notes = read_parquet(path, name, limits)
         source = SourceInfo(name, "parquet", size, _sha256_file(path), notes=notes)
     else:
-        if path.suffix.lower() == ".xls":
+        if head.startswith(_OLE2_MAGIC) or Path(name).suffix.lower() == ".xls":
             raise InputError(
                 f"{name} is an old Excel (.xls) workbook, which is not supported. "
                 "Save it as .xlsx or CSV and upload it again."

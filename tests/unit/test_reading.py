@@ -190,6 +190,21 @@ def test_default_limits_documented_values():
         DEFAULT_LIMITS.min_rows = 3  # type: ignore[misc]
 
 
+def test_read_old_excel_by_content(tmp_path):
+    path = tmp_path / "upload.bin"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    with pytest.raises(InputError, match=r"old Excel \(\.xls\)"):
+        read_table(path)
+
+
+def test_read_short_arabic_words_cp1256(tmp_path):
+    words = ["من", "في", "هو", "لا"]
+    text = "word,n\n" + "".join(f"{words[i % 4]},{i}\n" for i in range(12))
+    raw = read_table(write_text(tmp_path, text, "cp1256"))
+    assert raw.source.encoding == "cp1256"
+    assert raw.frame["word"].tolist()[:4] == words
+
+
 def test_read_binary_with_csv_name_rejected(tmp_path):
     path = tmp_path / "image.csv"
     path.write_bytes(bytes(range(1, 32)) * 50)
@@ -210,9 +225,9 @@ def write_xlsx(path: Path, rows: list[list], sheets: int = 1) -> Path:
 
 
 def xlsx_rows() -> list[list]:
-    rows: list[list] = [["Hb", "ward", "visit", "smoker", "n"]]
+    rows: list[list] = [["Hb", "ward", "visit", "smoker", "visits"]]
     for i in range(12):
-        rows.append([11.5 + i / 10, f"00{i % 3}", dt.datetime(2024, 1, i + 1), i % 2 == 0, i])
+        rows.append([11.5 + i / 10, f"00{i % 3}", dt.datetime(2024, 1, i + 1), i % 2 == 0, i % 4])
     return rows
 
 
@@ -225,7 +240,7 @@ def test_read_xlsx_cells_as_text(tmp_path):
     assert raw.frame["ward"].iloc[1] == "001"
     assert raw.frame["visit"].iloc[0] == "2024-01-01"
     assert raw.frame["smoker"].iloc[0] == "TRUE"
-    assert raw.frame["n"].iloc[3] == "3"
+    assert raw.frame["visits"].iloc[3] == "3"
 
 
 def test_read_xlsx_other_sheets_noted(tmp_path):
@@ -286,3 +301,19 @@ def test_read_corrupt_parquet(tmp_path):
     path.write_bytes(b"PAR1" + b"\x01" * 100)
     with pytest.raises(InputError, match="not a readable table"):
         read_table(path)
+
+
+def test_read_xlsx_types_inferred(tmp_path):
+    from synthcare.schema import ColumnKind, infer_schema
+
+    table, schema = infer_schema(read_table(write_xlsx(tmp_path / "t.xlsx", xlsx_rows())))
+    assert schema["Hb"].kind == ColumnKind.NUMERICAL
+    assert schema["ward"].kind == ColumnKind.CATEGORICAL
+    assert schema["visit"].datetime_format == "%Y-%m-%d"
+    assert schema["smoker"].kind == ColumnKind.BOOLEAN
+    assert schema["visits"].dtype == "int64"
+    assert table["visit"].iloc[2] == pd.Timestamp(2024, 1, 3)
+
+
+def test_limit_error_is_input_error():
+    assert issubclass(LimitError, InputError)

@@ -221,7 +221,9 @@ def _infer_native(
         return column, converted
 
     numbers = values.astype("float64")
-    integer = pd.api.types.is_integer_dtype(values.dtype)
+    # Integers beyond 2**53 lose precision as float64 and may not fit Int64, so they stay floats.
+    fits = ((numbers.abs() < 2**53) | numbers.isna()).all()
+    integer = pd.api.types.is_integer_dtype(values.dtype) and bool(fits)
     if integer and _is_row_number(name, numbers, missing):
         reason = "its values are distinct consecutive integers (a row number)"
         return _identifier(name, reason), None

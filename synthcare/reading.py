@@ -118,8 +118,11 @@ def read_table(
     if size == 0:
         raise InputError(f"{name} is empty. Upload a file with a header row and data rows.")
 
-    with path.open("rb") as handle:
-        head = handle.read(8)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as err:
+        raise InputError(f"{name} could not be opened: {err.strerror}.") from err
 
     if head.startswith(_XLSX_MAGIC):
         from synthcare.spreadsheets import read_xlsx
@@ -137,7 +140,10 @@ def read_table(
                 f"{name} is an old Excel (.xls) workbook, which is not supported. "
                 "Save it as .xlsx or CSV and upload it again."
             )
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise InputError(f"{name} could not be read: {err.strerror}.") from err
         frame, source = _read_csv_bytes(data, name, limits)
 
     check_row_count(len(frame), name, limits)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthcare.errors import InputError, LimitError
+from synthcare.errors import InputError, LimitError, SynthcareError
 from synthcare.limits import Limits
 from synthcare.reading import check_column_count, check_header
 
@@ -51,6 +51,15 @@ def read_xlsx(path: Path, name: str, limits: Limits) -> tuple[pd.DataFrame, list
                 f"The workbook has {len(sheets)} worksheets; only {sheet.title!r} was read."
             )
         return _read_sheet(sheet, name, limits, notes), notes
+    except SynthcareError:
+        raise
+    except Exception as err:
+        # openpyxl parses the sheet XML lazily, so a damaged workbook fails here with whatever
+        # the XML parser raises (ParseError, KeyError, ValueError and more).
+        raise InputError(
+            f"{name} is not a readable table: a worksheet could not be read "
+            f"({type(err).__name__}). Save it again as .xlsx or CSV."
+        ) from err
     finally:
         workbook.close()
 

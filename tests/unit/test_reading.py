@@ -317,3 +317,30 @@ def test_read_xlsx_types_inferred(tmp_path):
 
 def test_limit_error_is_input_error():
     assert issubclass(LimitError, InputError)
+
+
+def test_read_xlsx_damaged_sheet(tmp_path):
+    import zipfile
+
+    good = write_xlsx(tmp_path / "good.xlsx", xlsx_rows())
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]
+            target.writestr(item, content)
+    with pytest.raises(InputError, match="not a readable table"):
+        read_table(damaged)
+
+
+def test_read_parquet_huge_integers_as_float(tmp_path):
+    from synthcare.schema import infer_schema
+
+    path = tmp_path / "t.parquet"
+    values = pa.array([2**63 + 5, 1, 7] * 4, pa.uint64())
+    pq.write_table(pa.table({"big": values, "small": pa.array([1, 2, 3] * 4)}), path)
+    table, schema = infer_schema(read_table(path))
+    assert schema["big"].dtype == "float64"
+    assert schema["small"].dtype == "int64"
+    assert str(table["small"].dtype) == "Int64"

@@ -235,6 +235,39 @@ def test_trigger_async_failures_go_to_dlq(synth):
     )
 
 
+def test_eventbridge_may_send_to_dead_letter_queue(synth):
+    queue_id = synth.logical_id(synth.stack.functions.trigger_dead_letter_queue)
+    rule_id = synth.logical_id(synth.stack.trigger.rule)
+    policy = next(iter(synth.of_type("AWS::SQS::QueuePolicy").values()))
+    sends = [
+        statement
+        for statement in statements_of(policy)
+        if statement["Effect"] == "Allow" and "sqs:SendMessage" in as_list(statement["Action"])
+    ]
+
+    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    assert len(sends) == 1
+    assert sends[0]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sends[0]["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}
+    }
+
+
+def test_key_admits_eventbridge_only_for_this_account(synth):
+    key = next(iter(synth.of_type("AWS::KMS::Key").values()))
+    statements = [
+        statement
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if statement["Principal"] == {"Service": "events.amazonaws.com"}
+    ]
+
+    assert len(statements) == 1
+    assert set(as_list(statements[0]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert statements[0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
 def test_dead_letter_queue_encrypted_with_key(synth):
     key_id = synth.logical_id(synth.stack.storage.key)
     synth.template.has_resource_properties(

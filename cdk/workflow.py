@@ -160,10 +160,8 @@ class Workflow(Construct):
             self,
             "Logs",
             encryption_key=key,
+            retention=settings.log_retention(),
         )
-        # RetentionDays is a name enum (ONE_YEAR, ...), so the day count goes to the resource.
-        log_group_resource = self.log_group.node.default_child
-        log_group_resource.retention_in_days = settings.log_retention_days
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",

@@ -15,6 +15,8 @@ def main() -> None:
         PipelineStack(app, "SynthcarePipeline", description="synthcare synthetic data pipeline")
     except SettingsError as error:
         raise SystemExit(f"synthcare: {error}") from None
+    # Cost allocation and inventory: every taggable resource carries the application name.
+    cdk.Tags.of(app).add("application", "synthcare")
     add_rule_packs(app)
     app.synth()
 

@@ -57,3 +57,6 @@ def test_cdk_synth_writes_template(cdk_cli, tmp_path):
     types = {resource["Type"] for resource in template["Resources"].values()}
     assert "AWS::StepFunctions::StateMachine" in types
     assert "AWS::Events::Rule" in types
+    buckets = [r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
+    for bucket in buckets:
+        assert {"Key": "application", "Value": "synthcare"} in bucket["Properties"]["Tags"]

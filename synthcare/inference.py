@@ -472,6 +472,8 @@ def _datetime(
     twin = tokens.day_first_alternative(fmt)
     if twin is not None:
         column.notes.append(f"Dates read day first ({fmt}).")
+    if fmt == tokens.ISO_UTC_FORMAT:
+        column.notes.append("Timestamps with time-zone offsets were converted to UTC.")
     if rate < 1:
         column.notes.append(f"{1 - rate:.0%} of the values did not match {fmt} and are missing.")
     return column, values
@@ -532,6 +534,8 @@ def _to_boolean(values: pd.Series, column: ColumnSchema) -> pd.Series:
         result[present] = numbers[present] >= 0.5
         return result
     text = values.astype("string")
+    if tokens.normalise_text(text).isna().all():
+        return pd.Series(pd.NA, index=values.index, dtype="boolean")
     parsed = tokens.parse_booleans(text, allow_digits=True)
     if parsed is None:
         allowed = tokens.TRUE_WORDS | tokens.FALSE_WORDS | {"1", "0", "1.0", "0.0"}

@@ -64,6 +64,9 @@ DATETIME_FORMATS = (
     "%d %b %Y",
     "%b %d, %Y",
 )
+# Output format for ISO 8601 input with time-zone offsets: the values are converted to UTC, and
+# the literal Z says so when they are written back.
+ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _MONTH_FIRST = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M", "%m-%d-%Y": "%d-%m-%Y"}
 
 
@@ -237,7 +240,23 @@ def parse_datetimes(
         if fmt is None and rate < DATETIME_PARSE_THRESHOLD:
             continue
         return parsed.astype("datetime64[ns]"), candidate, rate
+    if fmt is None:
+        return _parse_iso_with_offsets(text, sample, missing)
     return None
+
+
+def _parse_iso_with_offsets(
+    text: pd.Series, sample: pd.Series, missing: pd.Series
+) -> tuple[pd.Series, str, float] | None:
+    """Parse ISO 8601 timestamps with a ``Z`` or ``+hh:mm`` offset, converted to naive UTC."""
+    probe = pd.to_datetime(sample, format="ISO8601", utc=True, errors="coerce")
+    if probe.notna().mean() < DATETIME_PARSE_THRESHOLD:
+        return None
+    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    rate = float(parsed[~missing].notna().mean())
+    if rate < DATETIME_PARSE_THRESHOLD:
+        return None
+    return parsed.dt.tz_convert(None).astype("datetime64[ns]"), ISO_UTC_FORMAT, rate
 
 
 def day_first_alternative(fmt: str) -> str | None:

@@ -128,6 +128,15 @@ def test_infer_datetime_formats(texts, fmt):
     assert values.iloc[0] == pd.Timestamp(2024, 1, 31, values.iloc[0].hour)
 
 
+def test_infer_iso_offsets_converted_to_utc():
+    values, column = infer_one(repeat(["2024-01-31T10:00:00+02:00", "2024-02-01T08:30:00Z"]))
+    assert column.kind == ColumnKind.DATETIME
+    assert column.datetime_format == "%Y-%m-%dT%H:%M:%SZ"
+    assert values.iloc[0] == pd.Timestamp(2024, 1, 31, 8)
+    assert values.iloc[1].strftime(column.datetime_format) == "2024-02-01T08:30:00Z"
+    assert any("UTC" in note for note in column.notes)
+
+
 def test_infer_ambiguous_dates_read_day_first():
     values, column = infer_one(repeat(["01/02/2024", "03/04/2024", "05/06/2024"]))
     assert column.datetime_format == "%d/%m/%Y"

@@ -213,10 +213,12 @@ def _read_csv_bytes(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFram
         notes.append(f"The file is not UTF-8; it was decoded as {encoding}.")
 
     hint = _SEP_LINE.match(text)
+    skipped_lines = 0
     if hint:
         # Excel writes "sep=;" as the first line to name the delimiter of the lines below.
         delimiter, columns = hint.group(1), 2
         text = text[hint.end() :]
+        skipped_lines = 1
         notes.append(f"The first line 'sep={delimiter}' named the delimiter and was skipped.")
     else:
         delimiter, columns = _detect_delimiter(text)
@@ -232,7 +234,7 @@ def _read_csv_bytes(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFram
     if columns < 2 and delimiter == ",":
         logger.info("%s: no delimiter found, reading one column", name)
 
-    frame = _parse_csv(text, delimiter, name, limits, notes)
+    frame = _parse_csv(text, delimiter, name, limits, notes, skipped_lines)
     decimal = _detect_decimal(frame, delimiter)
     if decimal == ",":
         notes.append("Numbers use a decimal comma.")
@@ -300,16 +302,23 @@ def _every_line_quoted(text: str) -> bool:
 
 
 def _unquote_lines(text: str) -> str:
+    """Return the content of each one-field line, or ``text`` unchanged if any line has more."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=",", quotechar='"')
+    lines = []
     try:
-        return "\n".join(row[0] if row else "" for row in reader)
+        for row in reader:
+            if len(row) > 1:
+                return text
+            lines.append(row[0] if row else "")
     except csv.Error:
         return text
+    return "\n".join(lines)
 
 
 def _parse_csv(
-    text: str, delimiter: str, name: str, limits: Limits, notes: list[str]
+    text: str, delimiter: str, name: str, limits: Limits, notes: list[str], line_offset: int = 0
 ) -> pd.DataFrame:
+    """Parse CSV text into a string frame; ``line_offset`` lines precede ``text`` in the file."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     rows = _checked_rows(reader, name)
     try:
@@ -329,10 +338,11 @@ def _parse_csv(
             if not any(cell.strip() for cell in row):
                 skipped += 1
                 continue
+            line = reader.line_num + line_offset
             raise InputError(
-                f"{name}: line {reader.line_num} has {len(row)} fields but the header has "
-                f"{width}. Fix that line (a stray {_DELIMITER_NAMES[delimiter]} or a missing "
-                "field) and upload the file again."
+                f"{name}: line {line} has {len(row)} fields but the header has {width}. "
+                f"Fix that line (a stray {_DELIMITER_NAMES[delimiter]} or a missing field) "
+                "and upload the file again."
             )
         cells = [cell.strip() or None for cell in row]
         if all(cell is None for cell in cells):

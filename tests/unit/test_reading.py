@@ -113,6 +113,28 @@ def test_read_excel_sep_line(tmp_path):
     assert any("sep=;" in note for note in raw.source.notes)
 
 
+def test_read_sep_line_keeps_line_numbers(tmp_path):
+    lines = table_text(";").splitlines()
+    lines[4] = "1;2"
+    with pytest.raises(InputError, match="line 6 has 2 fields"):
+        read_table(write_text(tmp_path, "sep=;\n" + "\n".join(lines)))
+
+
+def test_read_whole_row_quoted_semicolons(tmp_path):
+    lines = [f'"{line}"' for line in table_text(";").splitlines()]
+    raw = read_table(write_text(tmp_path, "\n".join(lines)))
+    assert list(raw.frame.columns) == ["Hb", "ESR", "site"]
+    assert raw.source.delimiter == ";"
+    assert raw.frame["site"].iloc[1] == "s1"
+
+
+def test_read_quoted_single_column_not_split(tmp_path):
+    text = '"Hb"\n' + "".join(f'"{i}.5"\n' for i in range(10))
+    raw = read_table(write_text(tmp_path, text))
+    assert list(raw.frame.columns) == ["Hb"]
+    assert raw.source.notes == []
+
+
 def test_read_blank_lines_skipped(tmp_path):
     text = table_text().replace("\n", "\n\n", 3) + ",,\n"
     raw = read_table(write_text(tmp_path, text))

@@ -55,6 +55,7 @@ TRAINING_VOLUME_GB = 10
 # aws-sdk errors `<Service>.<ErrorName>`; errors that the SageMaker API model does not list,
 # such as throttling and internal errors, arrive as `SageMaker.SageMakerException`.
 LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",

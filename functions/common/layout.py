@@ -107,8 +107,8 @@ def report_prefix(dataset: str, run: str) -> str:
     return f"reports/{dataset}/{run}/"
 
 
-def bucket_from_env(name: str) -> str:
-    """Return the bucket name in environment variable `name`.
+def required_env(name: str) -> str:
+    """Return the value of environment variable `name`, such as a bucket name.
 
     Raises:
         RuntimeError: The variable is missing, which is a deployment fault.

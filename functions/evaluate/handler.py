@@ -34,7 +34,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         SynthcareError: A file is missing or unreadable, or every synthetic row is a copy.
     """
     run = event["run_id"]
-    bucket = layout.bucket_from_env(layout.ENV_ARTIFACTS_BUCKET)
+    bucket = layout.required_env(layout.ENV_ARTIFACTS_BUCKET)
     logger.append_keys(run_id=run)
 
     try:

@@ -62,7 +62,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run = event.get("run_id")
     dataset = event.get("dataset") or layout.FALLBACK_STEM
     step = event.get("step") or "unknown"
-    output_bucket = layout.bucket_from_env(layout.ENV_OUTPUT_BUCKET)
+    output_bucket = layout.required_env(layout.ENV_OUTPUT_BUCKET)
     logger.append_keys(run_id=run)
 
     error = dict(event.get("error") or {})

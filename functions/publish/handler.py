@@ -34,8 +34,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     run = event["run_id"]
     dataset = event["dataset"]
-    artifacts_bucket = layout.bucket_from_env(layout.ENV_ARTIFACTS_BUCKET)
-    output_bucket = layout.bucket_from_env(layout.ENV_OUTPUT_BUCKET)
+    artifacts_bucket = layout.required_env(layout.ENV_ARTIFACTS_BUCKET)
+    output_bucket = layout.required_env(layout.ENV_OUTPUT_BUCKET)
     logger.append_keys(run_id=run)
 
     try:

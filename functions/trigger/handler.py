@@ -6,7 +6,6 @@ Environment variables: `STATE_MACHINE_ARN`, `POWERTOOLS_SERVICE_NAME`.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import boto3
@@ -57,7 +56,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "dataset": layout.dataset_name(key),
         "input": {"bucket": bucket, "key": key, "version_id": version_id},
     }
-    state_machine_arn = os.environ[layout.ENV_STATE_MACHINE_ARN]
+    state_machine_arn = layout.required_env(layout.ENV_STATE_MACHINE_ARN)
     stepfunctions = boto3.client("stepfunctions")
     try:
         response = stepfunctions.start_execution(

@@ -41,7 +41,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run = event["run_id"]
     source = event["input"]
     settings = event.get("settings") or {}
-    artifacts = layout.bucket_from_env(layout.ENV_ARTIFACTS_BUCKET)
+    artifacts = layout.required_env(layout.ENV_ARTIFACTS_BUCKET)
     logger.append_keys(run_id=run)
 
     try:

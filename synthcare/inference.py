@@ -159,6 +159,11 @@ def infer_column(
                 reason = "its values are distinct consecutive integers (a row number)"
                 return _identifier(name, reason), None
             return _numerical(name, numbers)
+
+        # Codes with leading zeros can still be unique numbers such as phone or record numbers.
+        reason = _identifier_by_value(present, distinct)
+        if reason:
+            return _identifier(name, reason), None
         notes = [
             f"Kept as text: {numbers.leading_zero} value(s) are integers written with a leading "
             "zero (such as '007'), which marks codes rather than quantities."
@@ -443,10 +448,12 @@ def constant_values(column: ColumnSchema, length: int) -> pd.Series:
 
 
 def _numerical(name: str, numbers: tokens.NumericParse) -> tuple[ColumnSchema, pd.Series]:
+    values = numbers.values
+    integral = numbers.integral and bool(((values.abs() < 2**53) | values.isna()).all())
     column = ColumnSchema(
         name,
         ColumnKind.NUMERICAL,
-        "int64" if numbers.integral else "float64",
+        "int64" if integral else "float64",
         parse_rate=round(numbers.parse_rate, 6),
     )
     if numbers.bounds or numbers.other:
@@ -458,9 +465,13 @@ def _numerical(name: str, numbers: tokens.NumericParse) -> tuple[ColumnSchema, p
             examples = ", ".join(repr(example) for example in numbers.examples)
             parts.append(f"{numbers.other} other texts ({examples}) were set to missing")
         column.notes.append("; ".join(parts) + f" (parse rate {numbers.parse_rate:.0%}).")
-    if numbers.integral:
-        return column, numbers.values.round().astype("Int64")
-    return column, numbers.values
+    if integral:
+        rounded = values.round()
+        changed = int((rounded != values).sum())
+        if changed:
+            column.notes.append(f"{changed} non-integer value(s) were rounded to integers.")
+        return column, rounded.astype("Int64")
+    return column, values
 
 
 def _datetime(

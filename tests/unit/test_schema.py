@@ -157,6 +157,7 @@ def test_infer_ambiguous_dates_read_day_first():
         ("mobile_contact", [f"+44 20 7946 {i:04d}" for i in range(12)]),
         ("reference", [f"R{i:05d}X" for i in range(12)]),
         ("row_number", [str(i) for i in range(1, 13)]),
+        ("contact", [f"0{7700900000 + i * 37}" for i in range(12)]),
     ],
 )
 def test_infer_identifiers(name, values):
@@ -348,6 +349,14 @@ def test_metadata_integer_representation():
     table, schema = infer_schema(raw, metadata)
     assert schema["dose"].dtype == "int64"
     assert str(table["dose"].dtype) == "Int64"
+
+
+def test_metadata_integer_representation_rounds_with_note():
+    raw = raw_of({"dose": repeat(["1.4", "2.6", "3"])})
+    metadata = {"columns": {"dose": {"sdtype": "numerical", "computer_representation": "Int8"}}}
+    table, schema = infer_schema(raw, metadata)
+    assert table["dose"].tolist()[:3] == [1, 3, 3]
+    assert any("8 non-integer value(s) were rounded" in note for note in schema["dose"].notes)
 
 
 def test_load_metadata_file(tmp_path):

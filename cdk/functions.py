@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.model_image import BUILD_CONTEXT_EXCLUDE, REPO_ROOT
+from cdk.model_image import REPO_ROOT, build_context_exclude
 from cdk.nag import acknowledge, object_arn_finding
 from cdk.settings import Settings
 from cdk.storage import INCOMING_PREFIX, REPORTS_PREFIX, RUNS_PREFIX
@@ -99,7 +99,7 @@ class Functions(Construct):
             directory=str(REPO_ROOT),
             file="containers/lambda/Dockerfile",
             platform=ecr_assets.Platform.LINUX_AMD64,
-            exclude=BUILD_CONTEXT_EXCLUDE,
+            exclude=build_context_exclude("functions", "containers/lambda"),
             ignore_mode=IgnoreMode.DOCKER,
             display_name="synthcare Lambda image",
         )

@@ -10,21 +10,23 @@ from constructs import Construct
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# The Docker build context is the repository root. Only the files the Dockerfiles copy are sent,
-# so the virtual environment, node_modules and cdk.out never reach the asset staging directory.
-BUILD_CONTEXT_EXCLUDE = [
-    "*",
-    "!pyproject.toml",
-    "!README.md",
-    "!LICENSE",
-    "!synthcare",
-    "!model_code",
-    "!functions",
-    "!containers",
-    "**/__pycache__",
-    "**/*.pyc",
-    "**/*.egg-info",
-]
+# Files every image build needs: the package metadata and the synthcare package.
+_PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", "synthcare")
+
+
+def build_context_exclude(*paths: str) -> list[str]:
+    """Return asset exclude patterns that keep only the package files and `paths`.
+
+    The Docker build context is the repository root. Sending only what a Dockerfile copies
+    keeps the virtual environment, node_modules and cdk.out out of the asset staging directory,
+    and keeps an image's hash, so its rebuild, independent of files it does not contain.
+
+    Args:
+        paths: Repository paths to keep besides the package files, such as the image's own
+            Dockerfile folder and the entry-point package it copies.
+    """
+    kept = [f"!{path}" for path in (*_PACKAGE_FILES, *paths)]
+    return ["*", *kept, "**/__pycache__", "**/*.pyc", "**/*.egg-info"]
 
 
 class ModelImage(Construct):
@@ -46,7 +48,7 @@ class ModelImage(Construct):
             directory=str(REPO_ROOT),
             file="containers/ctgan/Dockerfile",
             platform=ecr_assets.Platform.LINUX_AMD64,
-            exclude=BUILD_CONTEXT_EXCLUDE,
+            exclude=build_context_exclude("model_code", "containers/ctgan"),
             ignore_mode=IgnoreMode.DOCKER,
             display_name="synthcare CTGAN training and serving image",
         )

@@ -53,13 +53,24 @@ def test_image_assets_build_for_x86(synth):
         assert asset["platform"] == "linux/amd64", asset["dockerFile"]
 
 
-def test_image_build_context_leaves_out_local_files(synth):
+@pytest.mark.parametrize(
+    ("dockerfile", "expected", "left_out"),
+    [
+        ("containers/ctgan/Dockerfile", "model_code", "functions"),
+        ("containers/lambda/Dockerfile", "functions", "model_code"),
+    ],
+)
+def test_image_build_context_holds_only_its_files(synth, dockerfile, expected, left_out):
     assembly = synth.app.synth()
-    for asset in docker_image_assets(synth):
-        context = Path(assembly.directory) / asset["directory"]
-        names = {path.name for path in context.iterdir()}
-        assert {"synthcare", "model_code", "functions", "pyproject.toml"} <= names
-        assert not names & {".venv", "node_modules", "cdk.out", ".git", "tests"}, names
+    asset = next(a for a in docker_image_assets(synth) if a["dockerFile"] == dockerfile)
+    context = Path(assembly.directory) / asset["directory"]
+    names = {path.name for path in context.iterdir()}
+
+    assert (context / dockerfile).is_file()
+    assert {"synthcare", "pyproject.toml", "README.md", "LICENSE", expected} <= names
+    assert left_out not in names
+    assert not names & {".venv", "node_modules", "cdk.out", ".git", "tests", "docs"}, names
+    assert not list(context.rglob("__pycache__"))
 
 
 def test_training_image_uri_is_the_ctgan_asset(synth):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .synthesis import MODEL_DATA_URL, Synthesized, as_list, statements_of, synthesize
+from .synthesis import MODEL_DATA_URL, REPO_ROOT, Synthesized, as_list, statements_of, synthesize
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,34 @@ def test_image_build_context_holds_only_its_files(synth, dockerfile, expected, l
     assert left_out not in names
     assert not names & {".venv", "node_modules", "cdk.out", ".git", "tests", "docs"}, names
     assert not list(context.rglob("__pycache__"))
+
+
+def copy_sources(dockerfile: Path) -> list[str]:
+    """Return the build-context paths that a Dockerfile's COPY and ADD instructions read."""
+    sources = []
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if not words or words[0].upper() not in ("COPY", "ADD"):
+            continue
+        arguments = [word for word in words[1:] if not word.startswith("--")]
+        if any(word.startswith("--from") for word in words[1:]):
+            continue
+        sources.extend(arguments[:-1])
+    return sources
+
+
+@pytest.mark.parametrize(
+    "dockerfile", ["containers/ctgan/Dockerfile", "containers/lambda/Dockerfile"]
+)
+def test_image_build_context_holds_every_copied_path(synth, dockerfile):
+    assembly = synth.app.synth()
+    asset = next(a for a in docker_image_assets(synth) if a["dockerFile"] == dockerfile)
+    context = Path(assembly.directory) / asset["directory"]
+    sources = copy_sources(REPO_ROOT / dockerfile)
+
+    assert sources
+    for source in sources:
+        assert (context / source).exists(), f"{dockerfile} copies {source}, not in the context"
 
 
 def test_training_image_uri_is_the_ctgan_asset(synth):

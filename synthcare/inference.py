@@ -172,7 +172,15 @@ def infer_column(
 
     dates = tokens.parse_datetimes(text)
     if dates is not None:
-        return _datetime(name, *dates)
+        column, typed = _datetime(name, *dates)
+        twin = tokens.month_first_twin(column.datetime_format)
+        twin_dates = tokens.parse_datetimes(text, twin) if twin else None
+        if twin_dates is not None and twin_dates[2] == 1:
+            column.notes.append(
+                f"Every date also fits month first ({twin}); the dates were read day first "
+                f"({column.datetime_format}). Set datetime_format in the metadata to change this."
+            )
+        return column, typed
 
     # Mostly numeric columns are measurements with stray words, not free text.
     reason = _identifier_by_value(present, distinct) if numbers.parse_rate < 0.5 else None
@@ -480,9 +488,6 @@ def _datetime(
     column = ColumnSchema(
         name, ColumnKind.DATETIME, "datetime", datetime_format=fmt, parse_rate=round(rate, 6)
     )
-    twin = tokens.day_first_alternative(fmt)
-    if twin is not None:
-        column.notes.append(f"Dates read day first ({fmt}).")
     if fmt == tokens.ISO_UTC_FORMAT:
         column.notes.append("Timestamps with time-zone offsets were converted to UTC.")
     if rate < 1:

@@ -85,11 +85,6 @@ def normalise_text(values: pd.Series) -> pd.Series:
     return text.mask(missing)
 
 
-def missing_mask(values: pd.Series) -> pd.Series:
-    """Return a boolean mask of cells that are missing or hold a missing-value token."""
-    return normalise_text(values).isna().astype(bool)
-
-
 def _mask(result: pd.Series) -> pd.Series:
     return result.fillna(False).astype(bool)
 
@@ -259,15 +254,9 @@ def _parse_iso_with_offsets(
     return parsed.dt.tz_convert(None).astype("datetime64[ns]"), ISO_UTC_FORMAT, rate
 
 
-def day_first_alternative(fmt: str) -> str | None:
-    """Return the month-first twin of a day-first format, for ambiguity notes."""
+def month_first_twin(fmt: str) -> str | None:
+    """Return the month-first format that matches the same texts as a day-first ``fmt``."""
     for month_first, day_first in _MONTH_FIRST.items():
         if day_first == fmt:
             return month_first
     return None
-
-
-def has_text_value(values: pd.Series) -> bool:
-    """Return whether any non-missing cell contains a letter."""
-    present = normalise_text(values).astype("string").dropna()
-    return bool(present.str.contains(r"[^\W\d_]", regex=True).any())

@@ -141,6 +141,13 @@ def test_infer_ambiguous_dates_read_day_first():
     values, column = infer_one(repeat(["01/02/2024", "03/04/2024", "05/06/2024"]))
     assert column.datetime_format == "%d/%m/%Y"
     assert values.iloc[0] == pd.Timestamp(2024, 2, 1)
+    assert any("also fits month first" in note for note in column.notes)
+
+
+def test_infer_unambiguous_day_first_no_note():
+    _, column = infer_one(repeat(["13/02/2024", "03/04/2024", "05/06/2024"]))
+    assert column.datetime_format == "%d/%m/%Y"
+    assert column.notes == []
 
 
 @pytest.mark.parametrize(

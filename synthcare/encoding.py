@@ -11,8 +11,8 @@ import unicodedata
 
 from synthcare.errors import InputError
 
-# Tried in this order when UTF-8 fails; on equal scores the earlier one wins. cp1252 (Western
-# Europe) is the most common export encoding, so it comes first.
+# Tried in this order when UTF-8 fails, and on equal scores the earlier one wins. cp1252 comes
+# first because it is the Windows code page of Western European languages.
 WINDOWS_CODE_PAGES = (
     "cp1252",
     "cp1256",
@@ -24,8 +24,8 @@ WINDOWS_CODE_PAGES = (
     "cp1257",
 )
 
-# Control characters that never occur in a text table. Tab, line feed, carriage return,
-# form feed and vertical tab are allowed.
+# Control characters that do not belong in a text table. Tab, line feed, carriage return, form
+# feed and vertical tab are allowed.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _WORD = re.compile(r"[^\W\d_]+")
 _SCRIPTS = ("LATIN", "ARABIC", "CYRILLIC", "GREEK", "HEBREW")

@@ -20,8 +20,8 @@ MODELLED_SDTYPES = {
     "datetime": "datetime",
 }
 
-# sdtypes that mark personal or key data. SDV also accepts any Faker provider name here; these
-# are the ones met in clinical tables. All of them are treated as identifiers.
+# sdtypes that mark personal or key data, all treated as identifiers. SDV also accepts any Faker
+# provider name as an sdtype; this list has the common personal-data ones.
 IDENTIFIER_SDTYPES = frozenset(
     {
         "id",

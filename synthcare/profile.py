@@ -15,10 +15,10 @@ def profile_table(table: pd.DataFrame, schema: Schema) -> dict:
 
     Every column gets its kind, ``count`` (non-missing values), ``missing_rate`` and
     ``distinct``. Numerical columns add min, max, mean, sd (sample standard deviation), q1,
-    median, q3 and skewness (bias-corrected, as ``pandas.Series.skew``); categorical and
-    boolean columns add the ``top`` most frequent values with count and share; datetime columns
-    add min and max as ISO 8601 text. Identifier columns, absent from ``table``, are listed
-    with their kind only.
+    median, q3 and skewness (bias-corrected, as ``pandas.Series.skew``). Categorical and
+    boolean columns add the ``top`` most frequent values with count and share. Datetime columns
+    add min and max as ISO 8601 text, and constant columns their ``value``. Identifier columns,
+    absent from ``table``, are listed with their kind only.
 
     Args:
         table: The typed table returned by ``infer_schema``.

@@ -1,7 +1,7 @@
 """The table schema: one kind and dtype per column, inferred from the data or set by metadata.
 
-``infer_schema`` turns a ``RawTable`` into a typed frame and a ``Schema``; ``restore_dtypes``
-casts synthesizer output back to the schema's dtypes; ``load_metadata`` reads an SDV metadata
+``infer_schema`` turns a ``RawTable`` into a typed frame and a ``Schema``. ``restore_dtypes``
+casts synthesizer output back to the schema's dtypes. ``load_metadata`` reads an SDV metadata
 file that overrides detection.
 """
 

@@ -65,7 +65,7 @@ DATETIME_FORMATS = (
     "%b %d, %Y",
 )
 # Output format for ISO 8601 input with time-zone offsets: the values are converted to UTC, and
-# the literal Z says so when they are written back.
+# the literal Z marks them as UTC when they are written back.
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _MONTH_FIRST = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M", "%m-%d-%Y": "%d-%m-%Y"}
 

@@ -64,10 +64,6 @@ class PipelineFunctions:
     failure: lambda_.DockerImageFunction
     trigger: lambda_.DockerImageFunction
 
-    def all(self) -> list[lambda_.DockerImageFunction]:
-        """Return the functions in the order of `FUNCTION_SPECS`."""
-        return [getattr(self, spec.name) for spec in FUNCTION_SPECS]
-
 
 class Functions(Construct):
     """The validate, evaluate, publish, failure and trigger functions, sharing one image asset.
@@ -76,7 +72,7 @@ class Functions(Construct):
 
     Attributes:
         image: The Lambda image asset built from `containers/lambda/Dockerfile`.
-        functions: The functions, by name.
+        functions: The five functions, one attribute each.
         trigger_dead_letter_queue: Receives upload events the trigger function failed to handle
             after its retries; the trigger rule sends undeliverable events here too.
     """
@@ -103,6 +99,7 @@ class Functions(Construct):
             ignore_mode=IgnoreMode.DOCKER,
             display_name="synthcare Lambda image",
         )
+
         self._settings = settings
         self._key = key
         environment = {
@@ -113,6 +110,7 @@ class Functions(Construct):
             # The home directory is read-only in Lambda and matplotlib caches fonts on import.
             "MPLCONFIGDIR": "/tmp/matplotlib",  # noqa: S108 (the only writable path in Lambda)
         }
+
         self.trigger_dead_letter_queue = sqs.Queue(
             self,
             "TriggerDeadLetterQueue",
@@ -126,6 +124,7 @@ class Functions(Construct):
             "AwsSolutions-SQS3",
             "This queue is itself the dead-letter queue of the trigger function and rule.",
         )
+
         built = {spec.name: self._function(spec, environment) for spec in FUNCTION_SPECS}
         # Lambda sends failed asynchronous events to the encrypted queue with the function's role.
         key.grant(built["trigger"], "kms:GenerateDataKey", "kms:Decrypt")

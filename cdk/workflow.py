@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -94,6 +96,8 @@ class Workflow(Construct):
     Attributes:
         state_machine: The standard state machine (X-Ray tracing on, logging level ALL).
         log_group: Execution log group, encrypted with the pipeline key.
+        ended_rule: EventBridge rule that sends executions ending as TIMED_OUT, ABORTED or
+            FAILED to the failure function, which writes `error.json` if no Catch did.
     """
 
     def __init__(
@@ -128,7 +132,7 @@ class Workflow(Construct):
             topic: Optional SNS topic that receives a message when a run ends.
         """
         super().__init__(scope, construct_id)
-        del ingest_bucket, output_bucket  # The functions address them through their env vars.
+        del ingest_bucket  # The functions address it through their environment variables.
         self._stack = Stack.of(self)
         self._key = key
         self._settings = settings
@@ -179,7 +183,8 @@ class Workflow(Construct):
             ),
         )
         self._grant_state_machine_role(functions, topic)
-        self._grant_failure_function(functions.failure)
+        self._grant_failure_function(functions.failure, output_bucket)
+        self.ended_rule = self._report_unreported_ends(functions.failure)
         self._grant_sagemaker_role()
 
     # ---- states -------------------------------------------------------------------------------
@@ -639,6 +644,29 @@ class Workflow(Construct):
             resource_name=f"{JOB_NAME_PREFIX}*",
         )
 
+    def _report_unreported_ends(self, function: lambda_.IFunction) -> events.Rule:
+        """Send executions that ended outside the Catch path to the failure function.
+
+        The state machine timeout, a manual stop and a runtime error in the definition end an
+        execution without running any Catch, so no step writes `error.json` for them.
+        """
+        return events.Rule(
+            self,
+            "RunEndedRule",
+            description="Writes error.json for synthcare runs that timed out, stopped or failed",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["TIMED_OUT", "ABORTED", "FAILED"],
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(function, retry_attempts=4, max_event_age=Duration.hours(2))
+            ],
+        )
+
     # ---- permissions --------------------------------------------------------------------------
 
     def _grant_state_machine_role(
@@ -693,8 +721,16 @@ class Workflow(Construct):
             "resource-level permissions.",
         )
 
-    def _grant_failure_function(self, function: lambda_.IFunction) -> None:
-        """Let the failure function read the `FailureReason` of the run's SageMaker jobs."""
+    def _grant_failure_function(
+        self, function: lambda_.IFunction, output_bucket: s3.IBucket
+    ) -> None:
+        """Let the failure function read failed jobs' `FailureReason` and existing error reports."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[output_bucket.arn_for_objects("reports/*/error.json")],
+            )
+        )
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sagemaker:DescribeTrainingJob", "sagemaker:DescribeTransformJob"],
@@ -704,15 +740,24 @@ class Workflow(Construct):
                 ],
             )
         )
-        if function.role is not None:
-            for resource_type in ("training-job", "transform-job"):
-                acknowledge(
-                    function.role,
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
-                    f"<AWS::AccountId>:{resource_type}/{JOB_NAME_PREFIX}*]",
-                    "Job names are derived from each run id at run time, so the policy is "
-                    f"limited to the '{JOB_NAME_PREFIX}' prefix of every synthcare job.",
-                )
+        if function.role is None:
+            return
+        reference = self._arn_reference(output_bucket)
+        if reference is not None:
+            acknowledge(
+                function.role,
+                f"AwsSolutions-IAM5[Resource::{reference}/reports/*/error.json]",
+                "The function checks whether a run already has its error report, and run ids "
+                "are known only at run time.",
+            )
+        for resource_type in ("training-job", "transform-job"):
+            acknowledge(
+                function.role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
+                f"<AWS::AccountId>:{resource_type}/{JOB_NAME_PREFIX}*]",
+                "Job names are derived from each run id at run time, so the policy is "
+                f"limited to the '{JOB_NAME_PREFIX}' prefix of every synthcare job.",
+            )
 
     def _grant_sagemaker_role(self) -> None:
         """Give the SageMaker role the S3 run paths its training and transform jobs use.

@@ -28,6 +28,8 @@ USER_ERROR_TYPES = frozenset(
     if isinstance(value, type) and issubclass(value, errors.SynthcareError)
 )
 
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+
 # The error names the state machine sets for SageMaker jobs that end as Failed or Stopped, with
 # the synthcare error type they stand for and the API call that describes the job.
 JOB_FAILED_ERRORS = {
@@ -52,13 +54,23 @@ MAX_REASON_CHARS = 4000
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Write `reports/<dataset>/<run_id>/error.json` to the output bucket.
 
-    Event: `{"run_id", "dataset", "input", "step", "error": {"Error", "Cause"}, "job_name"}`,
-    where `error` is what a Catch stored, or what the state machine built from a failed
-    SageMaker job, and `job_name` is the name of the run's SageMaker jobs.
+    Two kinds of event arrive here. From the state machine: `{"run_id", "dataset", "input",
+    "step", "error": {"Error", "Cause"}, "job_name"}`, where `error` is what a Catch stored, or
+    what the state machine built from a failed SageMaker job, and `job_name` is the name of the
+    run's SageMaker jobs. From EventBridge: a "Step Functions Execution Status Change" event for
+    an execution that ended as TIMED_OUT, ABORTED or FAILED, which no Catch can report. Such an
+    event writes `error.json` only when the run has none yet.
 
     Returns:
-        The failed step, error type, reason and the URI of `error.json`.
+        The failed step, error type, reason and the URI of `error.json`, or `{"status":
+        "exists"}` when a status change event found the run's error report already written.
     """
+    if event.get("detail-type") == EXECUTION_STATUS_CHANGE:
+        return _report_ended_execution(event["detail"])
+    return _write_report(event)
+
+
+def _write_report(event: dict[str, Any]) -> dict[str, Any]:
     run = event.get("run_id")
     dataset = event.get("dataset") or layout.FALLBACK_STEM
     step = event.get("step") or "unknown"
@@ -78,6 +90,46 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         extra={"step": step, "error_type": error_type, "reason": reason, "error_report": location},
     )
     return {"step": step, "error_type": error_type, "reason": reason, "error_report": location}
+
+
+def _report_ended_execution(detail: dict[str, Any]) -> dict[str, Any]:
+    """Write `error.json` for an execution that ended without passing the failure step."""
+    execution_input = json.loads(detail.get("input") or "{}")
+    run = execution_input.get("run_id") or detail.get("name")
+    dataset = execution_input.get("dataset") or layout.FALLBACK_STEM
+    output_bucket = layout.required_env(layout.ENV_OUTPUT_BUCKET)
+    key = layout.report_prefix(dataset, run) + layout.ERROR_FILE
+    try:
+        existing = s3.head(output_bucket, key)
+    except ClientError as error:
+        # Writing a second report is better than losing the only one, so carry on.
+        logger.warning(
+            "Could not check for an error report", extra={"key": key, "error": str(error)}
+        )
+        existing = None
+    if existing is not None:
+        logger.info("The run's error report exists", extra={"run_id": run, "key": key})
+        return {"status": "exists", "error_report": s3.uri(output_bucket, key)}
+
+    status = detail.get("status", "FAILED")
+    if status == "TIMED_OUT":
+        error = {"Error": "States.Timeout", "Cause": ""}
+    elif status == "ABORTED":
+        error = {
+            "Error": "ExecutionAborted",
+            "Cause": f"The execution {detail.get('executionArn')} was stopped before it ended.",
+        }
+    else:
+        error = {"Error": detail.get("error") or "ExecutionFailed", "Cause": detail.get("cause")}
+    return _write_report(
+        {
+            "run_id": run,
+            "dataset": dataset,
+            "input": execution_input.get("input"),
+            "step": "run",
+            "error": error,
+        }
+    )
 
 
 def describe_error(step: str, error: dict[str, Any]) -> tuple[str, str]:
@@ -117,9 +169,10 @@ def describe_error(step: str, error: dict[str, Any]) -> tuple[str, str]:
         return error_type, _truncate(match.group(1).strip() if match else failure_reason)
 
     if name == "States.Timeout":
+        subject = "The run" if step == "run" else f"The {step} step"
         return "Timeout", (
-            f"The {step} step timed out. Large tables take longer: upload a smaller extract, or "
-            "raise the step's timeout in the deployment."
+            f"{subject} timed out. Large tables take longer: upload a smaller extract, or "
+            "raise the timeout in the deployment."
         )
 
     detail = f": {cause_text.strip()}" if cause_text.strip() else ""

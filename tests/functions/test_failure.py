@@ -144,3 +144,63 @@ def test_describe_error_truncates_long_reason():
 
     assert error_type == "InputError"
     assert len(reason) == 4000
+
+
+def status_change(status: str, **extra) -> dict:
+    detail = {
+        "executionArn": f"arn:aws:states:{REGION}:123456789012:execution:synthcare:{RUN}",
+        "stateMachineArn": f"arn:aws:states:{REGION}:123456789012:stateMachine:synthcare",
+        "name": RUN,
+        "status": status,
+        "input": json.dumps({"run_id": RUN, "dataset": "ra-like-60", "input": SOURCE}),
+        **extra,
+    }
+    return {
+        "version": "0",
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "detail": detail,
+    }
+
+
+def test_failure_reports_timed_out_execution(aws, lambda_context):
+    handler(status_change("TIMED_OUT"), lambda_context)
+
+    report = read_error_report(aws)
+    assert report["step"] == "run"
+    assert report["error_type"] == "Timeout"
+    assert report["reason"].startswith("The run timed out.")
+    assert report["input"] == SOURCE
+    assert report["run_id"] == RUN
+
+
+def test_failure_reports_aborted_execution(aws, lambda_context):
+    handler(status_change("ABORTED"), lambda_context)
+
+    report = read_error_report(aws)
+    assert report["error_type"] == "ExecutionAborted"
+    assert "was stopped before it ended" in report["reason"]
+
+
+def test_failure_keeps_report_of_caught_failure(aws, lambda_context):
+    message = "ra_like_60.csv has only a header row. Upload a file with data rows."
+    handler(failure_event("validate", lambda_error("InputError", message)), lambda_context)
+    event = status_change("FAILED", error="SynthcareRunFailed", cause="The run failed.")
+
+    result = handler(event, lambda_context)
+
+    report = read_error_report(aws)
+    assert result["status"] == "exists"
+    assert report["step"] == "validate"
+    assert report["reason"] == message
+
+
+def test_failure_reports_runtime_error_without_report(aws, lambda_context):
+    cause = "An error occurred while executing the state 'Evaluate'. The JSONPath '$.x' failed."
+    event = status_change("FAILED", error="States.Runtime", cause=cause)
+
+    handler(event, lambda_context)
+
+    report = read_error_report(aws)
+    assert report["error_type"] == "States.Runtime"
+    assert cause in report["reason"]

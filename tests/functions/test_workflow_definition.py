@@ -97,6 +97,14 @@ def resources(template: dict, resource_type: str) -> list[dict]:
     return [r for r in template["Resources"].values() if r["Type"] == resource_type]
 
 
+def logical_ids(template: dict, resource_type: str) -> list[str]:
+    return [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    ]
+
+
 def definition_of(template: dict) -> dict:
     (machine,) = resources(template, "AWS::StepFunctions::StateMachine")
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
@@ -338,3 +346,18 @@ def test_definition_without_topic_skips_notifications():
     assert "Notify failure" not in states
     assert states["Publish"]["Next"] == "Run succeeded"
     assert states["Write error report"]["Next"] == "Run failed"
+
+
+def test_ended_executions_reach_failure_function(template):
+    (rule,) = resources(template, "AWS::Events::Rule")
+    pattern = rule["Properties"]["EventPattern"]
+    (target,) = rule["Properties"]["Targets"]
+
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    (machine_id,) = logical_ids(template, "AWS::StepFunctions::StateMachine")
+    failure_ids = [i for i in logical_ids(template, "AWS::Lambda::Function") if "Failure" in i]
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": machine_id}]
+    assert target["Arn"] == {"Fn::GetAtt": [failure_ids[0], "Arn"]}
+    assert len(failure_ids) == 1

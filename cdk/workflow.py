@@ -46,9 +46,10 @@ TRANSFORM_INVOCATION_TIMEOUT_SECONDS = 600
 TRANSFORM_INVOCATION_RETRIES = 1
 
 # Allowance, on top of the training stopping condition, for instance start-up, the transform
-# job, the Lambda steps and the polling delay. The state machine timeout is a backstop: both
-# SageMaker jobs end on their own (training at its stopping condition, batch transform after
-# its invocation timeout and retries), and a timed-out execution writes no error report.
+# job, the Lambda steps and the polling delay. The state machine timeout is a backstop, because
+# both SageMaker jobs end on their own (training at its stopping condition, batch transform
+# after its invocation timeout and retries). A timed-out execution gets its error report from
+# the `ended_rule` of the construct.
 EXECUTION_ALLOWANCE = Duration.hours(3)
 
 TRAINING_VOLUME_GB = 10

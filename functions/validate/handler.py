@@ -21,6 +21,10 @@ from synthcare.synthesizers import TrainingConfig
 
 logger = Logger()
 
+# The summary travels in the execution state, which Step Functions caps at 256 KiB. schema.json
+# and the report keep every note.
+MAX_SUMMARY_NOTES = 20
+
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -77,9 +81,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "modelled_columns": len(prepared.schema.modelled()),
         "metadata_used": metadata_path is not None,
         "generate": request,
-        "notes": prepared.notes,
+        "notes": prepared.notes[:MAX_SUMMARY_NOTES],
+        "notes_total": len(prepared.notes),
     }
-    logger.info("Validated the upload", extra={k: v for k, v in summary.items() if k != "notes"})
+    logger.info(
+        "Validated the upload",
+        extra={name: value for name, value in summary.items() if name != "notes"},
+    )
     return summary
 
 

@@ -43,6 +43,7 @@ def test_validate_writes_prepared_files_and_request(aws, lambda_context, tmp_pat
     assert summary["columns"] == 17
     assert summary["generate"] == {"rows": 60, "seed": 7}
     assert summary["metadata_used"] is False
+    assert len(summary["notes"]) == min(summary["notes_total"], 20)
     json.dumps(summary)  # The state machine stores the summary, so it must be JSON.
 
 

@@ -55,8 +55,9 @@ EXECUTION_ALLOWANCE = Duration.hours(3)
 TRAINING_VOLUME_GB = 10
 
 # Errors that mean the request was not served and may succeed when repeated. Step Functions names
-# aws-sdk errors `<Service>.<ErrorName>`; errors that the SageMaker API model does not list,
-# such as throttling and internal errors, arrive as `SageMaker.SageMakerException`.
+# aws-sdk errors `<Service>.<ErrorName>`.
+# NOTE: the name under which SageMaker throttling reaches Step Functions is not documented, so
+# both the modelled name and the generic `SageMaker.SageMakerException` are retried.
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
@@ -121,10 +122,11 @@ class Workflow(Construct):
         Args:
             scope: Parent construct.
             construct_id: Construct id.
-            ingest_bucket: Bucket with the uploads; only passed on to the functions by name.
-            artifacts_bucket: Bucket for `runs/<run_id>/...`; the SageMaker role gets its run
+            ingest_bucket: Bucket with the uploads. Unused here, because the functions read its
+                name from their environment.
+            artifacts_bucket: Bucket for `runs/<run_id>/...`. The SageMaker role gets its run
                 paths here.
-            output_bucket: Bucket for the reports.
+            output_bucket: Bucket for the reports. The failure function may read error reports.
             key: KMS key for the log group and for the SageMaker volumes and outputs.
             functions: The validate, evaluate, publish and failure functions.
             sagemaker_role: Execution role of the training job and the model.
@@ -265,7 +267,7 @@ class Workflow(Construct):
                     "KmsKeyId": key_arn,
                 },
                 # NOTE: SageMaker rejects VolumeKmsKeyId on instance types with local NVMe
-                # storage (for example ml.m5d or ml.g4dn); those encrypt their volumes anyway.
+                # storage (for example ml.m5d or ml.g4dn). Those encrypt their volumes anyway.
                 "ResourceConfig": {
                     "InstanceType": settings.training_instance_type,
                     "InstanceCount": 1,
@@ -763,7 +765,7 @@ class Workflow(Construct):
     def _grant_sagemaker_role(self) -> None:
         """Give the SageMaker role the S3 run paths its training and transform jobs use.
 
-        Training reads `prepared/` and writes `model/`; the model reads `model/`; batch
+        Training reads `prepared/` and writes `model/`. The model reads `model/`, and batch
         transform reads `generate/` and writes `generated/`. The key use comes with the role.
         """
         role = self._sagemaker_role

@@ -105,7 +105,7 @@ def _requested_rows(value: Any) -> int | None:
 
 
 def _download_upload(source: dict[str, Any], directory: Path) -> tuple[Path, str]:
-    """Download the exact uploaded object version; return its local path and its S3 key.
+    """Download the exact uploaded object version and return its local path and S3 key.
 
     NOTE: EventBridge is expected to deliver the object key as stored. When the key is not
     found, the URL-decoded key is tried once, because S3 event notifications URL-encode keys.

@@ -2,12 +2,12 @@
 
 Routes:
     ``GET /ping``: 200 with an empty body. The model is loaded before the app exists, so a
-    worker that answers is ready.
-    ``POST /invocations``: generate synthetic rows; the body is described in
-    ``model_code.invocations``. Answers CSV, or JSON lines for ``Accept: application/jsonlines``.
+    worker that responds is ready.
+    ``POST /invocations``: generate synthetic rows. ``model_code.invocations`` describes the
+    body. The response is CSV, or JSON lines for ``Accept: application/jsonlines``.
     ``GET /execution-parameters``: the batch transform settings this server supports.
 
-Every error answer is a JSON object ``{"error": "..."}`` with a 4xx or 5xx status.
+Every error response is a JSON object ``{"error": "..."}`` with a 4xx or 5xx status.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def create_app(model: Any, settings: ServeSettings) -> Flask:
         logger.exception("request %s %s failed", request.method, request.path)
         return _json_error(
             f"Generation failed with an unexpected {type(error).__name__}. "
-            "The server log holds the details.",
+            "The server log contains the details.",
             500,
         )
 
@@ -134,7 +134,7 @@ def create_app(model: Any, settings: ServeSettings) -> Flask:
             "generated %d rows in %.2f s (seed %s, %d conditions)",
             len(frame),
             time.perf_counter() - started,
-            parsed.seed,
+            "of training" if parsed.seed is None else parsed.seed,
             len(parsed.conditions),
         )
         if response_type == CSV_TYPE:

@@ -37,7 +37,7 @@ def parse_generation_request(
 ) -> GenerationRequest:
     """Parse and check the JSON body of a generation request.
 
-    An empty body asks for the defaults.
+    An empty body requests the defaults.
 
     Args:
         body: The raw request body, UTF-8 JSON.

@@ -36,7 +36,7 @@ class MLPaths:
 
     @property
     def training_channel(self) -> Path:
-        """Channel folder that holds the files of ``Prepared.save``."""
+        """Channel folder that contains the files of ``Prepared.save``."""
         return self.input_data / TRAINING_CHANNEL
 
     @property
@@ -48,7 +48,7 @@ class MLPaths:
     def model(self) -> Path:
         """Folder that SageMaker packs into ``model.tar.gz`` after training.
 
-        The same folder holds the unpacked model when the image serves it.
+        The same folder contains the unpacked model when the image serves it.
         """
         return self.root / "model"
 

@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not paths.model.is_dir():
         logger.error(
             "cannot start the model server: the model folder %s does not exist. SageMaker "
-            "unpacks model.tar.gz there; for a local run set %s to a folder whose model/ holds "
+            "unpacks model.tar.gz there; for a local run set %s to a folder whose model/ contains "
             "the files that train wrote.",
             paths.model,
             ROOT_VARIABLE,

@@ -109,7 +109,7 @@ def read_hyperparameters(path: Path) -> dict[str, str]:
         ) from err
     if not isinstance(document, dict):
         raise ConfigError(
-            f"The hyperparameters file {path} holds a JSON {type(document).__name__}, "
+            f"The hyperparameters file {path} contains a JSON {type(document).__name__}, "
             'not an object. Write a JSON object such as {"model": "ctgan", "epochs": "300"}.'
         )
 
@@ -128,7 +128,7 @@ def read_hyperparameters(path: Path) -> dict[str, str]:
 
 
 def check_training_channel(channel: Path) -> None:
-    """Check that the channel folder holds the files that ``Prepared.save`` writes.
+    """Check that the channel folder contains the files that ``Prepared.save`` writes.
 
     Raises:
         InputError: The folder or one of its files is missing.
@@ -147,7 +147,7 @@ def check_training_channel(channel: Path) -> None:
         raise InputError(
             f"The training channel {channel} is missing {', '.join(missing)} (files found: "
             f"{', '.join(present) or 'none'}). Point the channel at the folder that the "
-            "validate step wrote, which holds table.parquet and schema.json."
+            "validate step wrote, which contains table.parquet and schema.json."
         )
 
 
@@ -254,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_failure(
             paths,
             f"Training failed with an unexpected {type(err).__name__}: {err}. "
-            "The training job log holds the traceback.",
+            "The training job log contains the traceback.",
         )
         return EXIT_UNEXPECTED_ERROR
     finally:

@@ -124,7 +124,7 @@ class Server:
 
 
 def start_server(root: Path, log_path: Path, **extra: str) -> Server:
-    """Start ``serve`` on a free loopback port and wait until ``/ping`` answers 200."""
+    """Start ``serve`` on a free loopback port and wait until ``/ping`` returns 200."""
     port = free_port()
     environment = ml_environment(
         root, SYNTHCARE_SERVE_HOST="127.0.0.1", SAGEMAKER_BIND_TO_PORT=str(port), **extra
@@ -148,4 +148,6 @@ def start_server(root: Path, log_path: Path, **extra: str) -> Server:
             pass
         time.sleep(0.2)
     server.stop()
-    raise AssertionError(f"serve did not answer /ping in {SERVER_START_TIMEOUT} s:\n{server.log}")
+    raise AssertionError(
+        f"serve did not respond to /ping in {SERVER_START_TIMEOUT} s:\n{server.log}"
+    )

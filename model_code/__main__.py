@@ -1,10 +1,9 @@
 """Run ``python -m model_code train`` or ``python -m model_code serve``."""
 
+import importlib
 import sys
 
-from model_code import serve, train
-
-COMMANDS = {"train": train.main, "serve": serve.main}
+COMMANDS = ("train", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,7 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in COMMANDS:
         print("usage: python -m model_code {train,serve} [--help]", file=sys.stderr)
         return 2
-    return COMMANDS[argv[0]](argv[1:])
+    # Import only the chosen entry point: serve loads gunicorn, Flask and the model code.
+    module = importlib.import_module(f"model_code.{argv[0]}")
+    return module.main(argv[1:])
 
 
 if __name__ == "__main__":

@@ -235,3 +235,27 @@ def test_ctgan_build_context_makes_wheel_with_entry_points(tmp_path):
     assert "synthcare/steps.py" in names
     assert "train = model_code.train:main" in declared
     assert "serve = model_code.serve:main" in declared
+
+
+def test_module_entry_point_dispatches():
+    result = subprocess.run(
+        [sys.executable, "-m", "model_code", "train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: train" in result.stdout
+
+
+def test_module_entry_point_rejects_unknown_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "model_code", "fit"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "train,serve" in result.stderr

@@ -8,6 +8,7 @@ byte string without error, so the choice among them is made by scoring the decod
 import codecs
 import re
 import unicodedata
+from typing import NamedTuple
 
 from synthcare.errors import InputError
 
@@ -31,7 +32,22 @@ _WORD = re.compile(r"[^\W\d_]+")
 _SCRIPTS = ("LATIN", "ARABIC", "CYRILLIC", "GREEK", "HEBREW")
 
 
-def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+class DecodedText(NamedTuple):
+    """Text of a file and how it was decoded.
+
+    Attributes:
+        text: The decoded text.
+        encoding: Python codec name of the encoding used.
+        replaced: Count of invalid UTF-8 sequences replaced with U+FFFD (0 for other
+            encodings).
+    """
+
+    text: str
+    encoding: str
+    replaced: int
+
+
+def decode_bytes(data: bytes, name: str) -> DecodedText:
     """Decode the bytes of a text table.
 
     Args:
@@ -39,34 +55,49 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         name: File name shown in error messages.
 
     Returns:
-        The decoded text and the name of the encoding used (a Python codec name).
+        The decoded text, the name of the encoding used (a Python codec name) and the count
+        of replaced invalid UTF-8 sequences.
 
     Raises:
         InputError: The bytes are binary content, not text.
     """
     if data.startswith(codecs.BOM_UTF8):
-        text, encoding = data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
+        decoded = _decode_utf8(data[len(codecs.BOM_UTF8) :], "utf-8-sig", lenient=True)
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            text, encoding = data.decode("utf-16"), "utf-16"
+            decoded = DecodedText(data.decode("utf-16"), "utf-16", 0)
         except UnicodeDecodeError as err:
             raise _not_a_table(name) from err
     else:
         if b"\x00" in data:
             raise _not_a_table(name)
-        text, encoding = _decode_without_bom(data)
+        decoded = _decode_utf8(data, "utf-8", lenient=False) or _decode_code_page(data)
 
-    if _looks_binary(text):
+    if decoded is None or _looks_binary(decoded.text):
         raise _not_a_table(name)
-    return text, encoding
+    return decoded
 
 
-def _decode_without_bom(data: bytes) -> tuple[str, str]:
+def _decode_utf8(data: bytes, encoding: str, *, lenient: bool) -> DecodedText | None:
+    """Decode UTF-8, replacing a few invalid sequences in text that is otherwise UTF-8.
+
+    Without a byte-order mark, replacement happens only when valid multi-byte characters
+    outnumber invalid sequences at least ten to one, because text in a Windows code page has
+    no valid multi-byte characters, or only a few by chance. Returns None when that fails.
+    """
     try:
-        return data.decode("utf-8"), "utf-8"
+        return DecodedText(data.decode("utf-8"), encoding, 0)
     except UnicodeDecodeError:
         pass
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd")
+    multibyte = sum(1 for char in text if ord(char) > 127) - replaced
+    if lenient or multibyte >= 10 * replaced:
+        return DecodedText(text, encoding, replaced)
+    return None
 
+
+def _decode_code_page(data: bytes) -> DecodedText:
     best: tuple[float, int, str, str] | None = None
     for order, encoding in enumerate(WINDOWS_CODE_PAGES):
         try:
@@ -78,8 +109,8 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
             best = candidate
     if best is None:
         # latin-1 maps every byte, so it is the last resort and never fails.
-        return data.decode("latin-1"), "latin-1"
-    return best[2], best[3]
+        return DecodedText(data.decode("latin-1"), "latin-1", 0)
+    return DecodedText(best[2], best[3], 0)
 
 
 def _implausibility(text: str) -> float:

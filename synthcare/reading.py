@@ -207,10 +207,14 @@ def check_header(names: list[str], name: str, limits: Limits) -> None:
 
 
 def _read_csv_bytes(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFrame, SourceInfo]:
-    text, encoding = decode_bytes(data, name)
+    text, encoding, replaced = decode_bytes(data, name)
     notes: list[str] = []
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"The file is not UTF-8; it was decoded as {encoding}.")
+    if replaced:
+        notes.append(
+            f"{replaced} invalid UTF-8 byte sequence(s) were replaced with the character U+FFFD."
+        )
 
     hint = _SEP_LINE.match(text)
     skipped_lines = 0

@@ -80,6 +80,26 @@ def test_read_windows_code_page(tmp_path, encoding, name):
     assert raw.frame["patient"].iloc[0].startswith(name)
 
 
+def test_read_mostly_utf8_with_stray_byte(tmp_path):
+    text = "name,city\n" + "".join(f"Zoë {i},Zürich\n" for i in range(12))
+    data = text.encode("utf-8").replace(b"Z\xc3\xbcrich\n", b"Z\xfcrich\n", 1)
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    raw = read_table(path)
+    assert raw.source.encoding == "utf-8"
+    assert raw.frame["city"].iloc[0] == "Z\ufffdrich"
+    assert raw.frame["city"].iloc[1] == "Zürich"
+    assert any("1 invalid UTF-8 byte sequence" in note for note in raw.source.notes)
+
+
+def test_read_bom_with_invalid_utf8(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(codecs.BOM_UTF8 + table_text().encode() + b"x\xff,1,2\n")
+    raw = read_table(path)
+    assert raw.source.encoding == "utf-8-sig"
+    assert raw.frame["Hb"].iloc[-1] == "x\ufffd"
+
+
 def test_read_utf16_with_bom(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes(codecs.BOM_UTF16_LE + table_text("\t").encode("utf-16-le"))

@@ -54,6 +54,11 @@ FUNCTION_SPECS = (
 )
 
 
+# EventBridge invokes these asynchronously: the trigger for uploads, and the failure function for
+# executions that end without a Catch. The state machine invokes the failure function too.
+ASYNCHRONOUS_FUNCTIONS = ("trigger", "failure")
+
+
 @dataclass(frozen=True)
 class PipelineFunctions:
     """The Lambda functions the state machine and the trigger rule call."""
@@ -73,8 +78,9 @@ class Functions(Construct):
     Attributes:
         image: The Lambda image asset built from `containers/lambda/Dockerfile`.
         functions: The five functions, one attribute each.
-        trigger_dead_letter_queue: Receives upload events the trigger function failed to handle
-            after its retries; the trigger rule sends undeliverable events here too.
+        dead_letter_queue: Receives the events that the trigger and failure functions, which
+            EventBridge invokes asynchronously, failed to handle after their retries. The
+            EventBridge rules that target them can send undeliverable events here too.
     """
 
     def __init__(
@@ -111,23 +117,24 @@ class Functions(Construct):
             "MPLCONFIGDIR": "/tmp/matplotlib",  # noqa: S108 (the only writable path in Lambda)
         }
 
-        self.trigger_dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = sqs.Queue(
             self,
-            "TriggerDeadLetterQueue",
+            "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
         acknowledge(
-            self.trigger_dead_letter_queue,
+            self.dead_letter_queue,
             "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the trigger function and rule.",
+            "This queue is itself the dead-letter queue of the asynchronously invoked functions.",
         )
 
         built = {spec.name: self._function(spec, environment) for spec in FUNCTION_SPECS}
         # Lambda sends failed asynchronous events to the encrypted queue with the function's role.
-        key.grant(built["trigger"], "kms:GenerateDataKey", "kms:Decrypt")
+        for name in ASYNCHRONOUS_FUNCTIONS:
+            key.grant(built[name], "kms:GenerateDataKey", "kms:Decrypt")
         self.functions = PipelineFunctions(**built)
 
         ingest = _BucketAccess(ingest_bucket, key)
@@ -146,6 +153,7 @@ class Functions(Construct):
     ) -> lambda_.DockerImageFunction:
         settings = self._settings
         construct_id = spec.name.capitalize()
+        asynchronous = spec.name in ASYNCHRONOUS_FUNCTIONS
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
@@ -183,10 +191,8 @@ class Functions(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=log_group,
             role=role,
-            # Only the trigger is invoked asynchronously (by EventBridge); the state machine calls
-            # the others synchronously and catches their errors.
-            dead_letter_queue=self.trigger_dead_letter_queue if spec.name == "trigger" else None,
-            retry_attempts=2 if spec.name == "trigger" else None,
+            dead_letter_queue=self.dead_letter_queue if asynchronous else None,
+            retry_attempts=2 if asynchronous else None,
         )
         _acknowledge_function_findings(function)
         acknowledge(
@@ -195,12 +201,12 @@ class Functions(Construct):
             "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
             "which support no resource-level restriction.",
         )
-        if spec.name != "trigger":
+        if not asynchronous:
             acknowledge(
                 function,
                 "HIPAA.Security-LambdaDLQ",
-                "The state machine invokes this function synchronously; its Catch writes the "
-                "failure report, so no event can be lost in an asynchronous queue.",
+                "Only the state machine invokes this function, synchronously, and its Catch "
+                "writes the failure report, so no asynchronous event can be lost.",
             )
         return function
 

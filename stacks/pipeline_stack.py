@@ -73,7 +73,7 @@ class PipelineStack(Stack):
             ingest_bucket=self.storage.ingest_bucket,
             function=self.functions.functions.trigger,
             state_machine=self.workflow.state_machine,
-            dead_letter_queue=self.functions.trigger_dead_letter_queue,
+            dead_letter_queue=self.functions.dead_letter_queue,
             key=self.storage.key,
         )
         self.endpoint = (
@@ -115,9 +115,9 @@ class PipelineStack(Stack):
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
         CfnOutput(
             self,
-            "TriggerDeadLetterQueueUrl",
-            value=self.functions.trigger_dead_letter_queue.queue_url,
-            description="Upload events that could not start a run",
+            "DeadLetterQueueUrl",
+            value=self.functions.dead_letter_queue.queue_url,
+            description="Events that could not start a run or write its error report",
         )
         if self.notifications is not None:
             CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn)

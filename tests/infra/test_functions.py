@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdk.functions import FUNCTION_SPECS
+from cdk.functions import ASYNCHRONOUS_FUNCTIONS, FUNCTION_SPECS
 
 from .synthesis import Synthesized, as_list, statements_of, synthesize
 
@@ -186,23 +186,33 @@ def test_other_functions_have_no_sagemaker_access(synth, name):
     assert not [action for action in actions if action.startswith("sagemaker:")]
 
 
+def upload_rule(synth: Synthesized) -> dict:
+    return synth.resources[synth.logical_id(synth.stack.trigger.rule)]
+
+
 def test_trigger_rule_matches_object_created_under_incoming(synth):
     ingest_id = synth.logical_id(synth.stack.storage.ingest_bucket)
-    rules = synth.of_type("AWS::Events::Rule")
+    pattern = upload_rule(synth)["Properties"]["EventPattern"]
 
-    assert len(rules) == 1
-    pattern = next(iter(rules.values()))["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.s3"]
     assert pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["bucket"]["name"] == [{"Ref": ingest_id}]
     assert pattern["detail"]["object"]["key"] == [{"prefix": "incoming/"}]
 
 
+def test_only_upload_rule_matches_s3_events(synth):
+    sources = [
+        rule["Properties"]["EventPattern"]["source"]
+        for rule in synth.of_type("AWS::Events::Rule").values()
+    ]
+
+    assert sources.count(["aws.s3"]) == 1
+
+
 def test_trigger_rule_targets_trigger_with_retries_and_dlq(synth):
     trigger_id = synth.logical_id(synth.stack.functions.functions.trigger)
-    queue_id = synth.logical_id(synth.stack.functions.trigger_dead_letter_queue)
-    rule = next(iter(synth.of_type("AWS::Events::Rule").values()))
-    targets = rule["Properties"]["Targets"]
+    queue_id = synth.logical_id(synth.stack.functions.dead_letter_queue)
+    targets = upload_rule(synth)["Properties"]["Targets"]
 
     assert len(targets) == 1
     assert targets[0]["Arn"] == {"Fn::GetAtt": [trigger_id, "Arn"]}
@@ -225,18 +235,27 @@ def test_eventbridge_may_invoke_trigger(synth):
     )
 
 
-def test_trigger_async_failures_go_to_dlq(synth):
-    queue_id = synth.logical_id(synth.stack.functions.trigger_dead_letter_queue)
-    properties = function_resource(synth, "trigger")["Properties"]
+@pytest.mark.parametrize("name", NAMES)
+def test_async_failures_go_to_dlq(synth, name):
+    queue_id = synth.logical_id(synth.stack.functions.dead_letter_queue)
+    properties = function_resource(synth, name)["Properties"]
 
-    assert properties["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
-    synth.template.has_resource_properties(
-        "AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 2}
-    )
+    if name in ASYNCHRONOUS_FUNCTIONS:
+        assert properties["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    else:
+        assert "DeadLetterConfig" not in properties
+
+
+def test_async_functions_retry_twice(synth):
+    configs = synth.of_type("AWS::Lambda::EventInvokeConfig")
+
+    assert len(configs) == len(ASYNCHRONOUS_FUNCTIONS)
+    for config in configs.values():
+        assert config["Properties"]["MaximumRetryAttempts"] == 2
 
 
 def test_eventbridge_may_send_to_dead_letter_queue(synth):
-    queue_id = synth.logical_id(synth.stack.functions.trigger_dead_letter_queue)
+    queue_id = synth.logical_id(synth.stack.functions.dead_letter_queue)
     rule_id = synth.logical_id(synth.stack.trigger.rule)
     policy = next(iter(synth.of_type("AWS::SQS::QueuePolicy").values()))
     sends = [
@@ -246,11 +265,11 @@ def test_eventbridge_may_send_to_dead_letter_queue(synth):
     ]
 
     assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
-    assert len(sends) == 1
-    assert sends[0]["Principal"] == {"Service": "events.amazonaws.com"}
-    assert sends[0]["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}
-    }
+    for statement in sends:
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert "aws:SourceArn" in statement["Condition"]["ArnEquals"]
+    sources = [statement["Condition"]["ArnEquals"]["aws:SourceArn"] for statement in sends]
+    assert {"Fn::GetAtt": [rule_id, "Arn"]} in sources
 
 
 def test_key_admits_eventbridge_only_for_this_account(synth):

@@ -1,0 +1,104 @@
+import json
+
+import pytest
+from model_tables import mixed_table, ra_table
+
+from synthcare import selection
+from synthcare.synthesizers import MIN_EPOCHS, TrainingConfig, fit_synthesizer
+
+
+@pytest.fixture(scope="module")
+def auto_fit():
+    table, schema = ra_table()
+    return fit_synthesizer(table, schema, TrainingConfig(model="auto", time_budget=5))
+
+
+def test_auto_names_winner(auto_fit):
+    assert auto_fit.info["selected_model"] == auto_fit.model_name
+    assert auto_fit.info["requested_model"] == "auto"
+
+
+def test_auto_refits_winner_on_all_rows(auto_fit):
+    assert auto_fit.info["rows"] == 60
+
+
+def test_auto_scores_copula_candidates(auto_fit):
+    scored = {c["model"]: c for c in auto_fit.info["candidates"]}
+    for model in ("empirical_copula", "gaussian_copula"):
+        assert scored[model]["status"] in ("passed", "rejected")
+        assert 0 < scored[model]["ks_mean_complement"] <= 1
+        assert 0 <= scored[model]["dcr_holdout_share"] <= 1
+        assert len(scored[model]["dcr_holdout_shares"]) == selection.REPEATED_SPLITS
+
+
+def test_auto_skips_neural_on_short_budget(auto_fit):
+    scored = {c["model"]: c for c in auto_fit.info["candidates"]}
+    assert scored["ctgan"]["status"] == "skipped"
+    assert "budget" in scored["ctgan"]["budget"]
+
+
+def test_auto_reports_winner_holdout(auto_fit):
+    winner = next(c for c in auto_fit.info["candidates"] if c["model"] == auto_fit.model_name)
+    holdout = auto_fit.info["holdout"]
+    assert holdout["ks_mean_complement"] == winner["ks_mean_complement"]
+    assert holdout["dcr_holdout_share"] == winner["dcr_holdout_share"]
+
+
+def test_auto_info_is_json(auto_fit):
+    json.dumps(auto_fit.info)
+
+
+def test_auto_winner_has_best_score_among_passed(auto_fit):
+    passed = [c for c in auto_fit.info["candidates"] if c["status"] == "passed"]
+    if passed:
+        assert auto_fit.model_name == max(passed, key=lambda c: c["score"])["model"]
+
+
+def test_auto_privacy_fallback(monkeypatch):
+    monkeypatch.setattr(selection, "PRIVACY_THRESHOLD", 0.0)
+    table, schema = mixed_table(rows=60)
+    fitted = fit_synthesizer(table, schema, TrainingConfig(time_budget=2))
+    scored = [c for c in fitted.info["candidates"] if "dcr_holdout_share" in c]
+    assert fitted.info["selection"]["privacy_fallback"]
+    assert all(c["status"] == "rejected" for c in scored)
+    assert fitted.model_name == min(scored, key=lambda c: c["dcr_holdout_share"])["model"]
+
+
+def test_auto_includes_neural_with_explicit_epochs():
+    table, schema = mixed_table(rows=60)
+    config = TrainingConfig(epochs=2, time_budget=600)
+    fitted = fit_synthesizer(table, schema, config)
+    statuses = {c["model"]: c["status"] for c in fitted.info["candidates"]}
+    assert statuses["tvae"] in ("passed", "rejected")
+    assert statuses["ctgan"] in ("passed", "rejected")
+
+
+def test_budget_parameters_scale_epochs():
+    search, final, note = selection._budget_parameters(
+        "ctgan", TrainingConfig(), 10_000, 20_000, 15, 1, remaining=60
+    )
+    full = selection.neural_parameters("ctgan", 20_000, TrainingConfig())
+    assert final["epochs"] < full["epochs"]
+    assert final["epochs"] >= MIN_EPOCHS
+    assert "scaled" in note
+
+
+def test_budget_parameters_keep_epochs_when_budget_allows():
+    search, final, note = selection._budget_parameters(
+        "tvae", TrainingConfig(), 42, 60, 15, 3, remaining=1e6
+    )
+    assert final == selection.neural_parameters("tvae", 60, TrainingConfig())
+
+
+def test_budget_parameters_skip():
+    search, final, note = selection._budget_parameters(
+        "ctgan", TrainingConfig(), 42, 60, 15, 3, remaining=1
+    )
+    assert search is None
+    assert note.startswith("skipped")
+
+
+def test_estimate_grows_with_epochs():
+    short = selection.estimate_neural_seconds("ctgan", 60, 15, {"batch_size": 20, "epochs": 10})
+    long = selection.estimate_neural_seconds("ctgan", 60, 15, {"batch_size": 20, "epochs": 100})
+    assert long > short

@@ -235,13 +235,14 @@ def train(prepared: Prepared, config: TrainingConfig, progress=None) -> TrainedM
     table = prepared.table[schema.modelled()]
     started = time.perf_counter()
 
-    holdout = _holdout_check(table, schema, config, progress)
     try:
         synthesizer = fit_synthesizer(table, schema, config, progress=progress)
     except (ConfigError, InputError, TrainingError):
         raise
     except Exception as error:  # SDV and torch raise many unrelated types
         raise TrainingError(f"training the {config.model} model failed: {error}") from error
+    # The holdout check refits the model that was chosen, so auto's search runs only once.
+    holdout = _holdout_check(table, schema, replace(config, model=synthesizer.model_name), progress)
 
     info = {
         "model": synthesizer.model_name,

@@ -38,8 +38,8 @@ MODEL_INFO_FILE = "model.json"
 
 DEFAULT_PRIVACY_THRESHOLD = 0.6
 # Independent half splits behind the holdout privacy check. One split of a 60-row table leaves a
-# 30-row holdout whose DCR share varies by about 0.09 between splits. The mean of three halves
-# that spread, at three times the fitting cost of the check.
+# 30-row holdout whose DCR share varies by about 0.09 between splits. The mean of three splits
+# narrows that spread, at three times the fitting cost of the check.
 HOLDOUT_REPEATS = 3
 # Ceiling on the rows fitted per holdout repeat: above it the check uses a random subsample,
 # because its only aim is the DCR share, which needs hundreds of rows, not tens of thousands.
@@ -428,7 +428,7 @@ def evaluate(
     Args:
         prepared: the real table.
         synthetic: output of ``generate``.
-        model: the trained model, whose holdout check holds the DCR holdout share.
+        model: the trained model, whose holdout check measured the DCR holdout share.
         privacy_threshold: highest DCR holdout share that still publishes the table.
 
     Raises:

@@ -79,10 +79,32 @@ def run_all_steps(path) -> None:
     event("table")
     assert len(table) == len(raw.frame)
     assert [column.name for column in schema.columns] == list(raw.frame.columns)
+    assert_typed_matches_schema(table, schema)
     assert Schema.from_dict(schema.to_dict()) == schema
     profile_table(table, schema)
     restored = restore_dtypes(table, schema)
     pd.testing.assert_frame_equal(restored, table)
+
+
+PANDAS_DTYPES = {
+    "int64": "Int64",
+    "float64": "float64",
+    "string": "string",
+    "boolean": "boolean",
+    "datetime": "datetime64[ns]",
+}
+
+
+def assert_typed_matches_schema(table: pd.DataFrame, schema: Schema) -> None:
+    for column in schema.columns:
+        if column.kind == "identifier":
+            assert column.name not in table.columns
+        else:
+            assert str(table[column.name].dtype) == PANDAS_DTYPES[column.dtype]
+        if column.kind == "empty":
+            assert table[column.name].isna().all()
+        if column.kind == "constant":
+            assert table[column.name].notna().all()
 
 
 @SETTINGS
@@ -208,6 +230,7 @@ def test_any_metadata_gives_schema_or_synthcare_error(tmp_path, table, entries, 
         event(type(err).__name__)
         return
     event("table")
+    assert_typed_matches_schema(table_typed, schema)
     for name, entry in entries.items():
         if entry["sdtype"] in ("id", "email"):
             assert name not in table_typed.columns

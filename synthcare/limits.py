@@ -1,6 +1,8 @@
 """Size limits that every input table is checked against."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from synthcare.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,15 @@ class Limits:
     max_columns: int = 1_000
     max_categories: int = 1_000
     min_rows: int = 10
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(
+                    f"Invalid limit {field.name}={value!r}: it must be a whole number of at "
+                    "least 1."
+                )
 
 
 DEFAULT_LIMITS = Limits()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from synthcare.errors import InputError, LimitError
+from synthcare.errors import ConfigError, InputError, LimitError
 from synthcare.limits import DEFAULT_LIMITS, Limits
 from synthcare.reading import RawTable, read_table
 
@@ -245,6 +245,13 @@ def test_read_short_arabic_words_cp1256(tmp_path):
     raw = read_table(write_text(tmp_path, text, "cp1256"))
     assert raw.source.encoding == "cp1256"
     assert raw.frame["word"].tolist()[:4] == words
+
+
+@pytest.mark.parametrize("field", ["max_file_bytes", "max_rows", "min_rows", "max_categories"])
+@pytest.mark.parametrize("value", [0, -5, 2.5, "10", True])
+def test_limits_invalid_values_rejected(field, value):
+    with pytest.raises(ConfigError, match=field):
+        Limits(**{field: value})
 
 
 def test_read_binary_with_csv_name_rejected(tmp_path):

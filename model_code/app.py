@@ -124,10 +124,8 @@ def create_app(model: Any, settings: ServeSettings) -> Flask:
         except (ConfigError, InputError) as error:
             return _json_error(str(error), 400)
         except GenerationError as error:
-            logger.warning("generation failed: %s", error)
             return _json_error(str(error), 422)
         except SynthcareError as error:
-            logger.warning("generation failed: %s", error)
             return _json_error(str(error), 500)
 
         logger.info(
@@ -153,6 +151,9 @@ def _jsonlines_text(frame: pd.DataFrame) -> str:
 
 
 def _json_error(message: str, status: int) -> Response:
+    # Unexpected errors are logged with their traceback where they are caught.
+    level = logging.WARNING if status >= 422 else logging.INFO
+    logger.log(level, "%s %s returned %d: %s", request.method, request.path, status, message)
     response = Response(status=status, mimetype="application/json")
     response.set_data(json.dumps({"error": message}))
     return response

@@ -208,6 +208,7 @@ def test_server_survives_bad_requests(server):
     invoke(server, {"rows": -1})
     assert requests.get(f"{server.url}/ping", timeout=TIMEOUT).status_code == 200
     assert server.process.poll() is None
+    assert "POST /invocations returned 400: 'rows' is -1" in server.log
 
 
 def test_serve_sigterm_exits_0(tmp_path, trained):

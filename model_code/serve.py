@@ -90,6 +90,7 @@ class ModelServer(BaseApplication):
             model = TrainedModel.load(self.model_dir)
         except SynthcareError as err:
             raise AppImportError(f"Cannot load the model from {self.model_dir}: {err}") from err
+        self._share_cpu_threads()
         logger.info(
             "worker %d loaded the %s model from %s",
             os.getpid(),
@@ -97,6 +98,18 @@ class ModelServer(BaseApplication):
             self.model_dir,
         )
         return create_app(model, self.settings)
+
+    def _share_cpu_threads(self) -> None:
+        """Split the CPU cores between workers for torch, which otherwise uses all of them each.
+
+        Does nothing when loading the model did not import torch, or with one worker.
+        """
+        torch = sys.modules.get("torch")
+        if torch is None or self.settings.workers < 2:
+            return
+        threads = max(1, (os.cpu_count() or 1) // self.settings.workers)
+        torch.set_num_threads(threads)
+        logger.info("worker %d uses %d torch thread(s)", os.getpid(), threads)
 
 
 def build_parser() -> argparse.ArgumentParser:

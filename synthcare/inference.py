@@ -464,6 +464,10 @@ def _numerical(name: str, numbers: tokens.NumericParse) -> tuple[ColumnSchema, p
         "int64" if integral else "float64",
         parse_rate=round(numbers.parse_rate, 6),
     )
+    if numbers.unit is not None:
+        column.notes.append(
+            f"The unit {numbers.unit!r} was removed from {numbers.with_unit} value(s)."
+        )
     if numbers.bounds or numbers.other:
         column.token_rule = tokens.NUMERIC_TEXT_RULE
         parts = [f"{numbers.plain} of {numbers.non_missing} values are numbers"]

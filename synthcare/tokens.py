@@ -37,6 +37,8 @@ _BOUND = re.compile(rf"^(?:<=?|>=?|≤|≥)\s*({_NUMBER})$")
 # point. Only values of this exact shape lose their separators.
 _GROUPED_DOT = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
 _GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# A number followed by a unit such as "mg/dl", "%" or "°C": the unit has no digits.
+_NUMBER_WITH_UNIT = re.compile(rf"^(?:<=?|>=?|≤|≥)?\s*{_NUMBER}\s*([^\d\s<>=≤≥+\-.,][^\d]*)$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
@@ -103,6 +105,9 @@ class NumericParse:
             or exponent.
         leading_zero: Count of integer-looking cells with a leading zero, such as ``007``.
         examples: Up to three distinct texts that gave no number.
+        unit: Unit written after the numbers (such as ``mg/dl``), removed before parsing;
+            None when the values carry no common unit.
+        with_unit: Count of cells whose unit was removed.
     """
 
     values: pd.Series
@@ -113,6 +118,8 @@ class NumericParse:
     integral: bool
     leading_zero: int
     examples: list[str]
+    unit: str | None = None
+    with_unit: int = 0
 
     @property
     def parse_rate(self) -> float:
@@ -138,6 +145,10 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> NumericParse:
     else:
         grouped = _mask(text.str.fullmatch(_GROUPED_COMMA))
         text = text.mask(grouped, text.str.replace(",", "", regex=False))
+
+    unit, with_unit = _common_unit(text, int((~missing).sum()))
+    if unit is not None:
+        text = text.str.replace(rf"(?i)\s*{re.escape(unit)}$", "", regex=True)
 
     plain_mask = _mask(text.str.fullmatch(_PLAIN))
     bound_text = text.str.extract(_BOUND, expand=False)
@@ -171,7 +182,22 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> NumericParse:
         integral=integral,
         leading_zero=leading_zero,
         examples=[str(example) for example in examples],
+        unit=unit,
+        with_unit=with_unit,
     )
+
+
+def _common_unit(text: pd.Series, non_missing: int) -> tuple[str | None, int]:
+    """Return the unit after the numbers when one unit follows at least half the values."""
+    if non_missing == 0:
+        return None, 0
+    units = text.str.extract(_NUMBER_WITH_UNIT, expand=False).dropna()
+    if units.empty:
+        return None, 0
+    counts = units.str.strip().str.lower().value_counts()
+    if counts.iloc[0] * 2 < non_missing:
+        return None, 0
+    return str(counts.index[0]), int(counts.iloc[0])
 
 
 def _to_float(text: pd.Series) -> np.ndarray:

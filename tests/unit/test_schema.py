@@ -83,6 +83,24 @@ def test_infer_word_tokens_become_missing():
     assert any("'negative'" in note for note in column.notes)
 
 
+def test_infer_numbers_with_common_unit():
+    values, column = infer_one(repeat(["12 mg/dl", "7.5 MG/DL", "<3 mg/dl", "9", "negative"]))
+    assert column.kind == ColumnKind.NUMERICAL
+    assert values.tolist()[:4] == [12.0, 7.5, 3.0, 9.0]
+    assert any("'mg/dl' was removed from 12" in note for note in column.notes)
+
+
+def test_infer_percent_values_numerical():
+    values, column = infer_one(repeat(["12%", "7%", "100%"]))
+    assert column.dtype == "int64"
+    assert values.iloc[2] == 100
+
+
+def test_infer_mixed_units_not_stripped():
+    _, column = infer_one(repeat(["12 mg", "7 g", "3 kg", "4 mg", "8 g"]))
+    assert column.kind == ColumnKind.CATEGORICAL
+
+
 def test_infer_below_threshold_is_categorical_with_note():
     _, column = infer_one(repeat(["high", "low", "12", "7"]))
     assert column.kind == ColumnKind.CATEGORICAL

@@ -1,13 +1,15 @@
 """Gaussian copula over empirical marginals, the synthesizer that suits small tables best.
 
-Each column is mapped to normal scores through its own empirical distribution: a continuous
-column through its ranks, a categorical column through the interval of the standard normal
-that its share of rows occupies (levels ordered by falling frequency, or in their natural order
-for ordered levels). The correlation matrix of the normal scores is the whole dependence model.
-Sampling draws correlated normals and maps them back: continuous columns through the linear
-interpolation between the sorted real values (so a sample lies between two real values and is
-never outside the real minimum and maximum), plus a small jitter within the local gap between
-neighbouring real values, and categorical columns through their intervals.
+Each column is mapped to normal scores through its own empirical distribution. A continuous
+column is mapped through its ranks. A categorical column is mapped to the interval of the
+standard normal that its share of rows occupies, with levels ordered by falling frequency, or in
+their natural order for ordered levels. The correlation matrix of the normal scores is the whole
+dependence model, optionally shrunk towards the identity.
+
+Sampling draws correlated normals and maps them back. A continuous column goes through the
+linear interpolation between its sorted real values, so a sample never leaves the real minimum
+and maximum, plus a small jitter within the gap between neighbouring real values and, if asked,
+Gaussian kernel noise of Silverman's bandwidth. A categorical column goes through its intervals.
 
 Unlike a parametric Gaussian copula, nothing is assumed about the shape of a marginal, so the
 marginals of a sample match the real ones up to sampling noise even on 60 rows.

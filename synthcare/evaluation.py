@@ -223,12 +223,13 @@ def evaluate_fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, schema, seed:
         seed: seed of the real-vs-real baseline splits.
 
     Returns:
-        ``columns`` (one entry per modelled column: ``column``, ``kind``, ``metric`` (``ks`` or
-        ``tv``), ``statistic`` (KS D or TV distance), ``p_value`` (KS only), ``score``
-        (1 - statistic), ``real_missing_rate``, ``synthetic_missing_rate``),
-        ``ks_mean_complement``, ``tv_mean_complement``, ``correlation_similarity`` (Pearson),
-        ``spearman_similarity``, ``missing_rate_mean_difference``, ``rows`` and ``baseline``
-        (the same summaries for real halves, see :func:`real_baseline`).
+        ``columns`` with one entry per modelled column. An entry has ``column``, ``kind``,
+        ``metric`` (``ks`` or ``tv``), ``statistic`` (KS D or TV distance), ``p_value`` (KS
+        only), ``score`` (1 - statistic), ``real_missing_rate`` and ``synthetic_missing_rate``.
+        Then the summaries: ``ks_mean_complement``, ``tv_mean_complement``,
+        ``correlation_similarity`` (Pearson), ``spearman_similarity``,
+        ``missing_rate_mean_difference``, ``rows`` and ``baseline`` (the same summaries for real
+        halves, see :func:`real_baseline`).
     """
     kinds = {name: kind for name, kind in column_kinds(schema).items() if name in real.columns}
     missing = [name for name in kinds if name not in synthetic.columns]

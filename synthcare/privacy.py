@@ -1,14 +1,18 @@
 """Privacy measures: exact copies of real rows and distance to closest record (DCR).
 
 The DCR holdout test fits a model on a training part of the real table and keeps a holdout part
-of the same size unseen. A synthetic row that is closer to a training row than to every holdout
-row is evidence of memorisation only in excess: for a model that learned the distribution and
-not the rows, about half of the synthetic rows lie closer to either part, so a ``holdout_share``
-near 0.5 means no memorisation and a share near 1 means the model reproduces its training rows.
+of the same size unseen. A synthetic row closer to a training row than to every holdout row is
+evidence of memorisation only in excess. If the synthetic rows came from the true distribution,
+about half of them would lie closer to either part, so a ``holdout_share`` near 0.5 means no
+memorisation and a share near 1 means the model reproduces its training rows.
 
-On small tables the share is noisy. Measured on a 60-row table with 30-row halves, one split's
-share varies by about 0.09 (standard deviation) between splits, so callers should average
-several splits before applying :class:`PrivacyGate`.
+NOTE: on very small, wide tables every fitted model scores well above 0.5, because its estimate
+of each column is pulled towards the training values and the many small pulls add up over the
+columns. Measured on 30-row halves of the 15-column RA-like table (12 splits): 0.68 for the
+empirical copula, 0.70 for SDV's Gaussian copula, 0.83 for TVAE. On 221-row halves of the
+diabetes table the empirical copula scored 0.52 to 0.55. One 30-row split's share varies by
+about 0.09 (standard deviation), so callers should average several splits before applying
+:class:`PrivacyGate`.
 """
 
 from __future__ import annotations
@@ -199,9 +203,9 @@ class PrivacyGate:
     """Decide whether a synthetic table may be published, from its DCR holdout share.
 
     Attributes:
-        threshold: highest holdout share that passes. 0.5 is what a model that copies no row
-            scores on average; the default 0.6 leaves room for the split-to-split noise of
-            small tables (about 0.05 for the mean of three 30-row holdout splits).
+        threshold: highest holdout share that passes. Rows from the true distribution score
+            0.5 on average. The default 0.6 leaves room for the split-to-split noise of small
+            tables, estimated at 0.05 for the mean of three 30-row holdout splits.
     """
 
     threshold: float = 0.6

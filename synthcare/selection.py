@@ -4,14 +4,15 @@ Each candidate is fitted on a random 70 % training split and scored against the 
 with the mean of three complements (KS over continuous columns, TV over the others, Pearson
 correlation similarity). A candidate whose mean DCR holdout share is above the privacy gate's
 threshold is rejected however well it scores. Tables of up to 2,000 rows repeat the split three
-times and average, because one holdout of 18 rows moves the scores by several hundredths. The
-winner is then refitted on every row.
+times and average the scores, because one small holdout is noisy: on the 60-row RA-like table the
+DCR share of one candidate varied by up to 0.2 between three splits. The winner is then refitted
+on every row.
 
 ``time_budget`` bounds the whole search and the final fit. The neural candidates (TVAE, CTGAN)
 get their epochs scaled down when their estimated fitting time does not fit the remaining
 budget, and are skipped when even :data:`~synthcare.synthesizers.MIN_EPOCHS` epochs do not fit.
-CopulaGAN is not a candidate: it costs as much as CTGAN and did not beat it on the tables
-measured in ``docs/benchmarks.md``; it stays available by name.
+CopulaGAN is not a candidate because it trains the same network as CTGAN after a per-column
+transform, so it costs as much. It stays available by name.
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ def select_and_fit(
         progress: optional ``progress(stage, done, total, message)`` callable.
 
     Returns:
-        The winner fitted on all rows; its ``info`` names the winner and lists every
-        candidate's holdout scores, the winner's holdout KS mean complement and DCR share.
+        The winner fitted on all rows. Its ``info`` names the winner, lists every candidate's
+        holdout scores, and gives the winner's holdout KS mean complement and DCR share.
 
     Raises:
         TrainingError: if no candidate could be fitted.

@@ -1,6 +1,6 @@
 """Synthesizers: training options, fitting, seeded sampling.
 
-Every model sees the table through :class:`~synthcare.transforms.TableTransformer` (sentinel
+Every model is fitted on the output of :class:`~synthcare.transforms.TableTransformer` (sentinel
 codes, zero inflation, long tails and few-level integers handled before fitting and undone after
 sampling). The models are the empirical-marginal Gaussian copula of :mod:`synthcare.copula` and
 four SDV 2.0.0 synthesizers: CTGAN, TVAE, GaussianCopula and CopulaGAN. ``auto`` picks one of
@@ -44,9 +44,9 @@ MAX_EPOCHS = 2000
 MAX_BATCH_SIZE = 500
 COPULA_SMOOTHING_ROWS = 200
 
-# NOTE: the networks are small (two layers of 256), so a second intra-op thread gains little,
-# and on a loaded 2-core machine (load average 7) two threads made a 60-epoch CTGAN fit on
-# 60 rows take 198 s against 4.6 s with one thread. Hence one thread for fitting and sampling.
+# NOTE: the networks are small (two layers of 256), so a second intra-op thread gains little.
+# On a loaded 2-core machine (load average 7), two threads made a 60-epoch CTGAN fit on 60 rows
+# take 198 s against 4.6 s with one thread, so fitting and sampling use one thread.
 TORCH_THREADS = 1
 
 _SDV_TABLE = "table"
@@ -286,8 +286,8 @@ class _SdvEngine:
     def sample(self, rows: int, seed: int, conditions: dict | None) -> pd.DataFrame:
         from sdv.sampling import Condition
 
-        # NOTE: _set_random_state is private SDV API (present in 2.0.0, which is pinned); it is
-        # the only way to give SDV's own sampling a caller's seed instead of its fixed one.
+        # NOTE: _set_random_state is private SDV API, present in the pinned 2.0.0. SDV offers no
+        # public way to give its own sampling a caller's seed instead of its fixed one.
         self.synthesizer._set_random_state(seed)
         with seeded(seed), warnings.catch_warnings():
             warnings.simplefilter("ignore")

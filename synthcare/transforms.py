@@ -1,4 +1,4 @@
-"""Reversible column transforms applied before any synthesizer sees a table.
+"""Reversible column transforms applied to a table before any synthesizer is fitted on it.
 
 Small clinical tables carry quirks that stock synthesizers model badly: sentinel codes such as
 ``-1`` or ``999`` inside a lab column, columns that are mostly exact zeros, long right tails, and
@@ -57,7 +57,7 @@ class ModelColumn:
 
 @dataclass
 class ColumnPlan:
-    """How one typed column maps to one or two model columns and back."""
+    """Mapping of one typed column to one or two model columns and back."""
 
     name: str
     kind: str
@@ -106,10 +106,10 @@ def column_dtypes(schema) -> dict[str, str]:
 def find_sentinels(values: np.ndarray) -> list[float]:
     """Find codes that stand for "not measured" rather than a measurement.
 
-    Two patterns count as sentinels: at most two distinct whole negative values in a column whose
-    other values (at least half the column) are all non-negative, such as ``-1``; and an
-    all-nines whole number of at least 99 (99, 999, 9999, also negative) lying more than twice as
-    far from zero as every other value.
+    Two patterns count as sentinels. The first is at most two distinct whole negative values,
+    such as ``-1``, in a column whose other values (at least half the column) are non-negative.
+    The second is an all-nines whole number of at least 99 in magnitude (99, 999, 9999, also
+    negative) lying more than twice as far from zero as every other value.
 
     Args:
         values: non-missing values of a numerical column.

@@ -48,9 +48,9 @@ class TrainingStopped(BaseException):
 class ProgressLog:
     """Progress callback for ``synthcare.steps.train`` that logs plain lines.
 
-    A line is logged when the stage changes, at the first and last step, at every 5 % of the
-    stage, and at least every ``interval`` seconds, so that a run of thousands of epochs stays
-    readable in CloudWatch.
+    A line is logged when the stage changes, at the last step, at every 5 % of the stage, and
+    at least every ``interval`` seconds, so a run of thousands of epochs stays readable in
+    CloudWatch.
 
     Args:
         interval: Seconds after which the next step is logged in any case. Defaults to 30.
@@ -68,7 +68,6 @@ class ProgressLog:
         bucket = (20 * done // total) if total > 0 else 0
         due = (
             stage != self._stage
-            or done <= 1
             or done >= total
             or bucket != self._bucket
             or now - self._logged_at >= self._interval

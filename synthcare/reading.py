@@ -27,6 +27,9 @@ DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_CHARS = 65536
 _SAMPLE_ROWS = 200
+# Lines without any delimiter above the header, such as "Lab export 2024-03-01", are skipped as
+# titles when the rest of the file is a table; at most this many.
+_MAX_TITLE_LINES = 5
 _XLSX_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
 # Compound document header of old Office files, .xls workbooks among them.
@@ -216,28 +219,7 @@ def _read_csv_bytes(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFram
             f"{replaced} invalid UTF-8 byte sequence(s) were replaced with the character U+FFFD."
         )
 
-    hint = _SEP_LINE.match(text)
-    skipped_lines = 0
-    if hint:
-        # Excel writes "sep=;" as the first line to name the delimiter of the lines below.
-        delimiter, columns = hint.group(1), 2
-        text = text[hint.end() :]
-        skipped_lines = 1
-        notes.append(f"The first line 'sep={delimiter}' named the delimiter and was skipped.")
-    else:
-        delimiter, columns = _detect_delimiter(text)
-    if columns < 2 and _every_line_quoted(text):
-        inner = _unquote_lines(text)
-        inner_delimiter, inner_columns = _detect_delimiter(inner)
-        if inner_columns >= 2:
-            text, delimiter = inner, inner_delimiter
-            notes.append(
-                "Every line was one quoted string; the lines were unquoted and split into "
-                f"columns at each {_DELIMITER_NAMES[delimiter]}."
-            )
-    if columns < 2 and delimiter == ",":
-        logger.info("%s: no delimiter found, reading one column", name)
-
+    text, delimiter, skipped_lines = _resolve_layout(text, notes)
     frame = _parse_csv(text, delimiter, name, limits, notes, skipped_lines)
     decimal = _detect_decimal(frame, delimiter)
     if decimal == ",":
@@ -253,6 +235,51 @@ def _read_csv_bytes(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFram
         notes=notes,
     )
     return frame, source
+
+
+def _resolve_layout(text: str, notes: list[str]) -> tuple[str, str, int]:
+    """Find the delimiter and where the header starts.
+
+    Handles, in order: an Excel ``sep=`` line, title lines above the header, and files where
+    every line is one quoted string.
+
+    Returns:
+        The text to parse (from the header on), the delimiter, and the count of file lines
+        before that text, so that reported line numbers match the file.
+    """
+    hint = _SEP_LINE.match(text)
+    if hint:
+        # Excel writes "sep=;" as the first line to name the delimiter of the lines below.
+        delimiter = hint.group(1)
+        notes.append(f"The first line 'sep={delimiter}' named the delimiter and was skipped.")
+        return text[hint.end() :], delimiter, 1
+
+    delimiter, columns = _detect_delimiter(text)
+    if columns >= 2:
+        return text, delimiter, 0
+
+    if _every_line_quoted(text):
+        inner = _unquote_lines(text)
+        inner_delimiter, inner_columns = _detect_delimiter(inner)
+        if inner_columns >= 2:
+            notes.append(
+                "Every line was one quoted string; the lines were unquoted and split into "
+                f"columns at each {_DELIMITER_NAMES[inner_delimiter]}."
+            )
+            return inner, inner_delimiter, 0
+
+    for skip in range(1, _MAX_TITLE_LINES + 1):
+        lines = text.splitlines(keepends=True)[:skip]
+        if len(lines) < skip or any('"' in line for line in lines):
+            break
+        rest = text[sum(len(line) for line in lines) :]
+        rest_delimiter, rest_columns = _detect_delimiter(rest)
+        titles = [line.strip() for line in lines]
+        if rest_columns >= 2 and all(rest_delimiter not in title for title in titles):
+            shown = "; ".join(repr(title) for title in titles if title)
+            notes.append(f"{skip} line(s) above the header were skipped as titles: {shown}.")
+            return rest, rest_delimiter, skip
+    return text, delimiter, 0
 
 
 def _sample_rows(text: str, delimiter: str) -> list[list[str]]:

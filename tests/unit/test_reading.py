@@ -155,6 +155,21 @@ def test_read_quoted_single_column_not_split(tmp_path):
     assert raw.source.notes == []
 
 
+def test_read_title_lines_skipped(tmp_path):
+    text = "Lab results export\nPrinted 2024-03-01\n\n" + table_text(";")
+    raw = read_table(write_text(tmp_path, text))
+    assert list(raw.frame.columns) == ["Hb", "ESR", "site"]
+    assert raw.source.delimiter == ";"
+    assert any("'Lab results export'" in note for note in raw.source.notes)
+
+
+def test_read_title_lines_keep_line_numbers(tmp_path):
+    lines = table_text().splitlines()
+    lines[3] = "1,2"
+    with pytest.raises(InputError, match="line 5 has 2 fields"):
+        read_table(write_text(tmp_path, "Lab results export\n" + "\n".join(lines)))
+
+
 def test_read_blank_lines_skipped(tmp_path):
     text = table_text().replace("\n", "\n\n", 3) + ",,\n"
     raw = read_table(write_text(tmp_path, text))

@@ -1,9 +1,11 @@
 """Reading of binary table formats: Excel .xlsx workbooks (openpyxl) and Parquet (pyarrow)."""
 
 import datetime as dt
+import itertools
 import logging
 import math
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +15,10 @@ from synthcare.limits import Limits
 from synthcare.reading import check_column_count, check_header
 
 logger = logging.getLogger(__name__)
+
+# Rows with a single value above the header, such as a report title, are skipped; at most this
+# many.
+_MAX_TITLE_ROWS = 5
 
 
 def read_xlsx(path: Path, name: str, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
@@ -81,13 +87,11 @@ def _read_sheet(sheet, name: str, limits: Limits, notes: list[str]) -> pd.DataFr
     if sheet.max_column is not None:
         check_column_count(sheet.max_column, name, limits)
 
-    rows = sheet.iter_rows(values_only=True)
-    header: list[str | None] | None = None
-    for row in rows:
-        cells = [_cell_text(value) for value in row]
-        if any(cell is not None for cell in cells):
-            header = cells
-            break
+    rows = (
+        (number, [_cell_text(value) for value in row])
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+    )
+    header, data_rows = _split_header(rows, notes)
     if header is None:
         raise InputError(f"{name} has no header row.")
     while header and header[-1] is None:
@@ -97,8 +101,7 @@ def _read_sheet(sheet, name: str, limits: Limits, notes: list[str]) -> pd.DataFr
 
     columns: list[list[str | None]] = [[] for _ in range(width)]
     count = 0
-    for row_number, row in enumerate(rows, start=2):
-        cells = [_cell_text(value) for value in row]
+    for row_number, cells in data_rows:
         if all(cell is None for cell in cells):
             continue
         extra = [cell for cell in cells[width:] if cell is not None]
@@ -132,6 +135,39 @@ def _read_sheet(sheet, name: str, limits: Limits, notes: list[str]) -> pd.DataFr
     check_header(kept_names, name, limits)
     data = {names[i]: pd.array(columns[i], dtype="string") for i in kept_indexes}
     return pd.DataFrame(data, columns=kept_names)
+
+
+def _split_header(
+    rows: Iterator[tuple[int, list[str | None]]], notes: list[str]
+) -> tuple[list[str | None] | None, Iterator[tuple[int, list[str | None]]]]:
+    """Return the header cells and the rows below it, skipping title rows above the header.
+
+    Rows with a single value (such as a report title) above the first row with two or more
+    values are titles, when such a row follows within ``_MAX_TITLE_ROWS`` rows.
+    """
+    buffered: list[tuple[int, list[str | None]]] = []
+    for number, cells in rows:
+        filled = sum(cell is not None for cell in cells)
+        if filled == 0:
+            continue
+        buffered.append((number, cells))
+        if filled >= 2 or len(buffered) > _MAX_TITLE_ROWS:
+            break
+    if not buffered:
+        return None, iter(())
+
+    header_index = 0
+    last_filled = sum(cell is not None for cell in buffered[-1][1])
+    if len(buffered) > 1 and last_filled >= 2:
+        header_index = len(buffered) - 1
+        titles = [str(next(cell for cell in cells if cell)) for _, cells in buffered[:-1]]
+        notes.append(
+            f"{len(titles)} row(s) above the header were skipped as titles: "
+            + "; ".join(repr(title) for title in titles)
+            + "."
+        )
+    header = buffered[header_index][1]
+    return header, itertools.chain(buffered[header_index + 1 :], rows)
 
 
 def _cell_text(value) -> str | None:

@@ -307,6 +307,28 @@ def test_read_xlsx_cells_as_text(tmp_path):
     assert raw.frame["visits"].iloc[3] == "3"
 
 
+def test_read_xlsx_title_rows_skipped(tmp_path):
+    rows = [["Lab results export"], [], ["Printed 2024-03-01"], *xlsx_rows()]
+    raw = read_table(write_xlsx(tmp_path / "t.xlsx", rows))
+    assert list(raw.frame.columns) == ["Hb", "ward", "visit", "smoker", "visits"]
+    assert len(raw.frame) == 12
+    assert any("'Lab results export'" in note for note in raw.source.notes)
+
+
+def test_read_xlsx_single_column(tmp_path):
+    rows = [["Hb"]] + [[11.5 + i] for i in range(12)]
+    raw = read_table(write_xlsx(tmp_path / "t.xlsx", rows))
+    assert list(raw.frame.columns) == ["Hb"]
+    assert len(raw.frame) == 12
+
+
+def test_read_xlsx_error_row_number_counts_from_top(tmp_path):
+    rows = [[], ["a", "b"]] + [[i, i] for i in range(12)]
+    rows[5] = [1, 2, "stray"]
+    with pytest.raises(InputError, match="row 6 has a value"):
+        read_table(write_xlsx(tmp_path / "t.xlsx", rows))
+
+
 def test_read_xlsx_other_sheets_noted(tmp_path):
     raw = read_table(write_xlsx(tmp_path / "t.xlsx", xlsx_rows(), sheets=3))
     assert any("3 worksheets" in note and "'Data'" in note for note in raw.source.notes)

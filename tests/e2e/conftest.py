@@ -6,13 +6,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import FAST_CONTEXT, Pipeline, Synthesized, synthesize
+from harness import FAST_CONTEXT, Pipeline, Synthesized
+from harness.synth import synthesize_many
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def synthesized_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Synthesized, Synthesized]:
+    """The CDK app synthesized with the fast settings and with cdk.json's, in parallel."""
+    fast, default = synthesize_many(
+        [
+            (tmp_path_factory.mktemp("cdk-out-fast"), FAST_CONTEXT),
+            (tmp_path_factory.mktemp("cdk-out-default"), None),
+        ]
+    )
+    return fast, default
+
+
+@pytest.fixture(scope="session")
+def synthesized(synthesized_pair: tuple[Synthesized, Synthesized]) -> Synthesized:
     """The CDK app synthesized with the fast settings (poll every second, a copula model)."""
-    return synthesize(tmp_path_factory.mktemp("cdk-out"), FAST_CONTEXT)
+    return synthesized_pair[0]
+
+
+@pytest.fixture(scope="session")
+def synthesized_default(synthesized_pair: tuple[Synthesized, Synthesized]) -> Synthesized:
+    """The CDK app synthesized with the settings of cdk.json, as `cdk deploy` would."""
+    return synthesized_pair[1]
 
 
 @pytest.fixture(scope="session")

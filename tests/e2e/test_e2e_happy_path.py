@@ -182,3 +182,10 @@ def test_handlers_ran_in_process(pipeline: Pipeline, happy: HappyRun) -> None:
         assert any(step in name for name in called), f"no {step} invocation in {sorted(called)}"
     assert not any("Failure" in name for name in called)
     assert all(invocation.error_type is None for invocation in pipeline.router.invocations)
+
+
+def test_execution_ran_synthesized_definition(pipeline: Pipeline, happy: HappyRun) -> None:
+    described = pipeline.clients["stepfunctions"].describe_state_machine_for_execution(
+        executionArn=happy.run.execution_arn
+    )
+    assert described["definition"] == pipeline.definition

@@ -20,16 +20,16 @@ loop runs as it does on AWS.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -44,7 +44,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
 
-from .synth import REPO_ROOT
+from .container import forkserver_context, start_program
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ class SageMakerJobs:
         # A container image ships matplotlib's font cache; jobs here share one folder so the
         # cache is built once instead of once per job (about 3 s each).
         self._matplotlib_cache = matplotlib_cache
+        # Start the fork server now, on the calling thread, before any execution runs.
+        forkserver_context(_container_environ(workdir, matplotlib_cache))
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sagemaker")
         self._futures: list[Future[None]] = []
         self._records: dict[tuple[str, str], JobRecord] = {}
@@ -310,29 +312,24 @@ class SageMakerJobs:
         environ = _container_environ(root, self._matplotlib_cache)
         environ["TRAINING_JOB_NAME"] = job.training_job_name
         environ["TRAINING_JOB_ARN"] = job.arn
-        try:
-            completed = subprocess.run(
-                [sys.executable, "-m", "model_code.train"],
-                cwd=root,
-                env=environ,
-                capture_output=True,
-                text=True,
-                timeout=max_runtime,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as err:
-            record.log = _text(err.stdout) + _text(err.stderr)
+        log_path = root / "train.log"
+        process = start_program("train", environ, root, log_path)
+        process.join(max_runtime)
+        timed_out = process.is_alive()
+        if timed_out:
+            # SageMaker stops a job at MaxRuntimeInSeconds with SIGTERM, then SIGKILL.
+            _stop(process)
+        record.log = _read_log(log_path)
+        if timed_out:
             return "Failed", "MaxRuntimeExceeded: Training job runtime exceeded MaxRuntimeInSeconds"
-        record.log = completed.stdout + completed.stderr
-        (root / "train.log").write_text(record.log, encoding="utf-8")
 
-        if completed.returncode != 0:
+        if process.exitcode != 0:
             failure = root / "output" / "failure"
             if failure.is_file():
                 reason = failure.read_text(encoding="utf-8").strip()
             else:
                 reason = "See job logs for more information"
-            return "Failed", f"AlgorithmError: {reason}, exit code: {completed.returncode}"
+            return "Failed", f"AlgorithmError: {reason}, exit code: {process.exitcode}"
 
         bucket, key = split_s3_uri(artifacts["S3ModelArtifacts"])
         self._s3.write(bucket, key, _pack(root / "model"), "application/x-tar")
@@ -408,30 +405,22 @@ class SageMakerJobs:
                 self._s3.write(output_bucket, output_prefix + key[len(base) :] + ".out", answer)
         finally:
             _stop(server)
-            record.log = log_path.read_text(encoding="utf-8", errors="replace")
+            record.log = _read_log(log_path)
         return "Completed", None
 
     def _start_server(
         self, root: Path, environ: dict[str, str]
-    ) -> tuple[subprocess.Popen[bytes], int, Path]:
+    ) -> tuple[multiprocessing.Process, int, Path]:
         log_path = root / "serve.log"
         for _attempt in range(3):
             with self._port_lock:
                 port = _free_port()
             environ["SAGEMAKER_BIND_TO_PORT"] = str(port)
-            with log_path.open("ab") as log:
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "model_code.serve"],
-                    cwd=root,
-                    env=environ,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            server = start_program("serve", environ, root, log_path)
             if _wait_for_ping(server, port):
                 return server, port, log_path
             _stop(server)
-        log = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+        log = _read_log(log_path)[-2000:]
         raise RuntimeError(f"the model server did not answer /ping; its log ends with:\n{log}")
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -463,14 +452,12 @@ def _check_hyperparameters(hyperparameters: dict[str, Any]) -> None:
 
 
 def _container_environ(root: Path, matplotlib_cache: Path) -> dict[str, str]:
-    # A container sees no AWS credentials and no host settings; only what runs the program.
+    # A container sees no AWS credentials and no host settings, only what runs the program.
     environ = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(root),
         "LANG": "C.UTF-8",
         "SYNTHCARE_ML_ROOT": str(root),
-        "PYTHONPATH": str(REPO_ROOT),
-        "PYTHONDONTWRITEBYTECODE": "1",
         "MPLCONFIGDIR": str(matplotlib_cache),
         # Two jobs share two cores; one thread each keeps torch from oversubscribing them.
         "OMP_NUM_THREADS": "1",
@@ -505,10 +492,10 @@ def _post(port: int, path: str, body: bytes, content_type: str, accept: str) -> 
         connection.close()
 
 
-def _wait_for_ping(server: subprocess.Popen[bytes], port: int) -> bool:
+def _wait_for_ping(server: multiprocessing.Process, port: int) -> bool:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
-        if server.poll() is not None:
+        if not server.is_alive():
             return False
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -525,21 +512,32 @@ def _wait_for_ping(server: subprocess.Popen[bytes], port: int) -> bool:
     return False
 
 
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
+def _stop(process: multiprocessing.Process) -> None:
+    """Stop a program as SageMaker does: SIGTERM to its process group, SIGKILL after a grace."""
+    if not process.is_alive():
+        process.join()
         return
-    server.send_signal(signal.SIGTERM)
+    _signal_group(process, signal.SIGTERM)
+    process.join(SERVER_STOP_SECONDS)
+    if process.is_alive():
+        _signal_group(process, signal.SIGKILL)
+        process.join()
+
+
+def _signal_group(process: multiprocessing.Process, signum: int) -> None:
+    # The program makes itself a session leader first thing; before that, signal it alone.
     try:
-        server.wait(SERVER_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signum)
 
 
-def _text(value: str | bytes | None) -> str:
-    if value is None:
+def _read_log(path: Path) -> str:
+    # A program that dies before it opens its log leaves no file.
+    if not path.is_file():
         return ""
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def _utcnow() -> Any:

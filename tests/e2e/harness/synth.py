@@ -87,33 +87,62 @@ def synthesize(
     Raises:
         AssertionError: Synthesis failed or the assembly holds not exactly one stack.
     """
-    context = read_cdk_json_context(repo_root)
-    context.update(overrides or {})
-    outdir.mkdir(parents=True, exist_ok=True)
-    environ = dict(os.environ)
-    environ.update(
-        {
-            "CDK_OUTDIR": str(outdir),
-            "CDK_CONTEXT_JSON": json.dumps(context),
-            # jsii prints a banner for every Node release it has not been tested with.
-            "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
-            "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-        }
-    )
-    completed = subprocess.run(
-        [sys.executable, str(repo_root / "app.py")],
-        cwd=repo_root,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise AssertionError(
-            f"app.py failed with exit code {completed.returncode}:\n{completed.stderr[-4000:]}"
-        )
+    return synthesize_many([(outdir, overrides)], repo_root=repo_root, timeout=timeout)[0]
 
+
+def synthesize_many(
+    jobs: list[tuple[Path, dict[str, Any] | None]],
+    *,
+    repo_root: Path = REPO_ROOT,
+    timeout: float = 300.0,
+) -> list[Synthesized]:
+    """Synthesize the app once per (outdir, overrides) pair, all at the same time.
+
+    Raises:
+        AssertionError: A synthesis failed or an assembly holds not exactly one stack.
+    """
+    started = []
+    for outdir, overrides in jobs:
+        context = read_cdk_json_context(repo_root)
+        context.update(overrides or {})
+        outdir.mkdir(parents=True, exist_ok=True)
+        environ = dict(os.environ)
+        environ.update(
+            {
+                "CDK_OUTDIR": str(outdir),
+                "CDK_CONTEXT_JSON": json.dumps(context),
+                # jsii prints a banner for every Node release it has not been tested with.
+                "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+                "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+            }
+        )
+        process = subprocess.Popen(
+            [sys.executable, str(repo_root / "app.py")],
+            cwd=repo_root,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append((outdir, context, process))
+
+    results = []
+    for outdir, context, process in started:
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError(f"app.py did not finish within {timeout:.0f} s") from None
+        if process.returncode != 0:
+            raise AssertionError(
+                f"app.py failed with exit code {process.returncode}:\n{stderr[-4000:]}"
+            )
+        results.append(_load_assembly(outdir, context))
+    return results
+
+
+def _load_assembly(outdir: Path, context: dict[str, Any]) -> Synthesized:
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     stacks = {
         name: artifact

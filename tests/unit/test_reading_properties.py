@@ -1,6 +1,7 @@
 """Property tests: any file gives a table and schema, or a SynthcareError, never another error."""
 
 import csv
+import datetime as dt
 import io
 import math
 from pathlib import Path
@@ -260,3 +261,31 @@ def test_restore_dtypes_gives_frame_or_input_error(values):
             continue
         event("restored")
         assert str(restored[column].dtype) in ("boolean", "float64")
+
+
+XLSX_CELLS = st.one_of(
+    st.integers(-(10**9), 10**9),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+    st.dates(min_value=dt.date(1900, 3, 1)),
+    st.text(PRINTABLE, max_size=8),
+    st.sampled_from(["<5", "negative", "007", "yes", ""]),
+)
+
+
+@settings(SETTINGS, max_examples=50)
+@given(
+    header=st.lists(st.one_of(COLUMN_NAMES, st.none()), min_size=1, max_size=4),
+    rows=st.lists(st.lists(XLSX_CELLS, max_size=5), max_size=12),
+)
+def test_any_xlsx_gives_schema_or_synthcare_error(tmp_path, header, rows):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [header, *rows]:
+        sheet.append(row)
+    path = tmp_path / "t.xlsx"
+    workbook.save(path)
+    run_all_steps(path)

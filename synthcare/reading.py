@@ -27,8 +27,8 @@ DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SAMPLE_CHARS = 65536
 _SAMPLE_ROWS = 200
-# Lines without any delimiter above the header, such as "Lab export 2024-03-01", are skipped as
-# titles when the rest of the file is a table; at most this many.
+# Most title lines (such as "Lab export 2024-03-01") skipped above the header. A title line
+# contains no delimiter, and the lines after it must form a table.
 _MAX_TITLE_LINES = 5
 _XLSX_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
@@ -276,8 +276,10 @@ def _resolve_layout(text: str, notes: list[str]) -> tuple[str, str, int]:
         rest_delimiter, rest_columns = _detect_delimiter(rest)
         titles = [line.strip() for line in lines]
         if rest_columns >= 2 and all(rest_delimiter not in title for title in titles):
-            shown = "; ".join(repr(title) for title in titles if title)
-            notes.append(f"{skip} line(s) above the header were skipped as titles: {shown}.")
+            quoted_titles = "; ".join(repr(title) for title in titles if title)
+            notes.append(
+                f"{skip} line(s) above the header were skipped as titles: {quoted_titles}."
+            )
             return rest, rest_delimiter, skip
     return text, delimiter, 0
 

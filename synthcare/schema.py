@@ -7,6 +7,7 @@ file that overrides detection.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -115,15 +116,36 @@ class ColumnSchema:
                 f"Valid dtypes: {', '.join(DTYPES)}."
             )
         parse_rate = data.get("parse_rate")
+        if parse_rate is not None and (
+            isinstance(parse_rate, bool)
+            or not isinstance(parse_rate, int | float)
+            or not 0 <= parse_rate <= 1
+        ):
+            raise ConfigError(f"Invalid parse_rate {parse_rate!r} for column {name!r}.")
+        notes = data.get("notes") or []
+        if not isinstance(notes, list):
+            raise ConfigError(f"Invalid notes for column {name!r}: expected a list.")
+        for key in ("datetime_format", "token_rule"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise ConfigError(f"Invalid {key} {data[key]!r} for column {name!r}.")
+        constant_value = data.get("constant_value")
+        if constant_value is not None and (
+            not isinstance(constant_value, str | int | float)
+            or (isinstance(constant_value, float) and not math.isfinite(constant_value))
+        ):
+            raise ConfigError(
+                f"Invalid constant_value {constant_value!r} for column {name!r}: expected a "
+                "number, boolean or text."
+            )
         return cls(
             name=name,
             kind=kind,
             dtype=dtype,
             datetime_format=data.get("datetime_format"),
-            constant_value=data.get("constant_value"),
+            constant_value=constant_value,
             token_rule=data.get("token_rule"),
             parse_rate=None if parse_rate is None else float(parse_rate),
-            notes=[str(note) for note in data.get("notes") or []],
+            notes=[str(note) for note in notes],
         )
 
 
@@ -178,7 +200,12 @@ class Schema:
                 f"Unsupported schema version {version!r}; this synthcare reads version "
                 f"{SCHEMA_VERSION}."
             )
-        return cls([ColumnSchema.from_dict(column) for column in data["columns"]])
+        columns = [ColumnSchema.from_dict(column) for column in data["columns"]]
+        names = [column.name for column in columns]
+        if len(set(names)) != len(names):
+            duplicate = next(name for name in names if names.count(name) > 1)
+            raise ConfigError(f"Invalid schema: column {duplicate!r} appears more than once.")
+        return cls(columns)
 
     def to_sdv_metadata(self) -> dict:
         """Return SDV single-table metadata for the modelled columns.

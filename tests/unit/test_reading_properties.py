@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from synthcare.errors import SynthcareError
+from synthcare.errors import ConfigError, SynthcareError
 from synthcare.limits import Limits
 from synthcare.profile import profile_table
 from synthcare.reading import read_table
@@ -289,3 +289,30 @@ def test_any_xlsx_gives_schema_or_synthcare_error(tmp_path, header, rows):
     path = tmp_path / "t.xlsx"
     workbook.save(path)
     run_all_steps(path)
+
+
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5))
+COLUMN_DICTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.one_of(st.text(max_size=3), JSON_SCALARS),
+        "kind": st.one_of(st.sampled_from(["numerical", "constant", "empty", "bad"]), JSON_SCALARS),
+        "dtype": st.one_of(st.sampled_from(["int64", "string", "datetime"]), JSON_SCALARS),
+        "parse_rate": JSON_SCALARS,
+        "notes": st.one_of(st.lists(st.text(max_size=4), max_size=2), JSON_SCALARS),
+        "constant_value": st.one_of(JSON_SCALARS, st.lists(st.integers(), max_size=1)),
+        "datetime_format": JSON_SCALARS,
+    },
+)
+
+
+@SETTINGS
+@given(data=st.one_of(JSON_SCALARS, st.fixed_dictionaries({"columns": st.lists(COLUMN_DICTS)})))
+def test_schema_from_any_dict_or_config_error(data):
+    try:
+        schema = Schema.from_dict(data)
+    except ConfigError:
+        event("error")
+        return
+    event("schema")
+    assert Schema.from_dict(schema.to_dict()) == schema

@@ -3,10 +3,12 @@
 Each candidate is fitted on a random 70 % training split and scored against the unseen 30 %
 with the mean of three complements (KS over continuous columns, TV over the others, Pearson
 correlation similarity). A candidate whose mean DCR holdout share is above the privacy gate's
-threshold is rejected however well it scores. Tables of up to 2,000 rows repeat the split three
-times and average the scores, because one small holdout is noisy: on the 60-row RA-like table the
-DCR share of one candidate varied by up to 0.2 between three splits. The winner is then refitted
-on every row.
+threshold is rejected however well it scores. When every candidate is rejected, the
+best-scoring one is fitted and ``info["selection"]["privacy_fallback"]`` is true.
+
+Tables of up to 2,000 rows repeat the split three times and average the scores, because one
+small holdout is noisy: on the 60-row RA-like table the DCR share of one candidate varied by up
+to 0.2 between three splits. The winner is then refitted on every row.
 
 ``time_budget`` bounds the whole search and the final fit. The neural candidates (TVAE, CTGAN)
 get their epochs scaled down when their estimated fitting time does not fit the remaining
@@ -193,8 +195,14 @@ def select_and_fit(
     if passed:
         winner = max(passed, key=lambda c: c["score"])
     else:
-        winner = min(scored, key=lambda c: c["dcr_holdout_share"])
-        logger.warning("auto: every candidate failed the privacy check; using the most private")
+        # NOTE: the model with the lowest share is often the one that learned least (a CTGAN
+        # that still emits noise lies far from every real row), so it is not a safe fallback.
+        # The best-scoring model is fitted instead and the privacy gate decides on publishing.
+        winner = max(scored, key=lambda c: c["score"])
+        logger.warning(
+            "auto: every candidate failed the privacy check; fitting the best-scoring %s",
+            winner["model"],
+        )
     search_seconds = time.perf_counter() - started
 
     if progress is not None:

@@ -61,7 +61,7 @@ def test_auto_privacy_fallback(monkeypatch):
     scored = [c for c in fitted.info["candidates"] if "dcr_holdout_share" in c]
     assert fitted.info["selection"]["privacy_fallback"]
     assert all(c["status"] == "rejected" for c in scored)
-    assert fitted.model_name == min(scored, key=lambda c: c["dcr_holdout_share"])["model"]
+    assert fitted.model_name == max(scored, key=lambda c: c["score"])["model"]
 
 
 def test_auto_includes_neural_with_explicit_epochs():

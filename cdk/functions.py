@@ -147,6 +147,8 @@ class Functions(Construct):
         artifacts.allow_read(built["publish"], RUNS_PREFIX)
         output.allow_write(built["publish"], REPORTS_PREFIX)
         output.allow_write(built["failure"], REPORTS_PREFIX)
+        # The failure function checks whether a run's error.json exists before writing one.
+        output.allow_list(built["failure"], REPORTS_PREFIX)
 
     def _function(
         self, spec: FunctionSpec, environment: dict[str, str]
@@ -226,17 +228,20 @@ class _BucketAccess:
                 resources=[self._bucket.arn_for_objects(f"{prefix}*")],
             )
         )
+        self.allow_list(function, prefix)
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self._key.key_arn])
+        )
+
+    def allow_list(self, function: lambda_.IFunction, prefix: str) -> None:
         # With s3:ListBucket a missing object returns 404 (NoSuchKey) rather than 403, which
-        # lets handlers tell "no metadata file" from "access denied".
+        # lets handlers tell "no metadata file" or "no error report yet" from "access denied".
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[self._bucket.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
             )
-        )
-        function.add_to_role_policy(
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self._key.key_arn])
         )
 
     def allow_write(self, function: lambda_.IFunction, prefix: str) -> None:

@@ -163,6 +163,25 @@ def test_function_object_grants_per_prefix(synth, name, prefix, expected):
     assert actions_on(role_statements(synth, name), prefix) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "bucket", "prefix"),
+    [
+        ("validate", "ingest_bucket", "incoming/*"),
+        ("evaluate", "artifacts_bucket", "runs/*"),
+        ("publish", "artifacts_bucket", "runs/*"),
+        ("failure", "output_bucket", "reports/*"),
+    ],
+)
+def test_function_lists_only_its_prefix(synth, name, bucket, prefix):
+    bucket_id = synth.logical_id(getattr(synth.stack.storage, bucket))
+    lists = [s for s in role_statements(synth, name) if "s3:ListBucket" in as_list(s["Action"])]
+
+    assert len(lists) >= 1
+    for statement in lists:
+        assert statement["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
+        assert statement["Condition"] == {"StringLike": {"s3:prefix": [prefix]}}
+
+
 def test_failure_may_describe_only_run_jobs(synth):
     statements = [
         statement

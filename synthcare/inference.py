@@ -529,8 +529,7 @@ def cast_values(values: pd.Series, column: ColumnSchema) -> pd.Series:
         return _to_boolean(values, column)
     if dtype == "datetime":
         return _to_datetime(values, column)
-    result = values.astype("string")
-    return result.where(result.notna() & (result.str.len() > 0)).astype("string")
+    return tokens.normalise_text(values).astype("string")
 
 
 def _to_float(values: pd.Series, column: ColumnSchema) -> pd.Series:
@@ -538,9 +537,11 @@ def _to_float(values: pd.Series, column: ColumnSchema) -> pd.Series:
         return values.astype("float64")
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.astype("Float64").astype("float64")
-    text = values.astype("string").str.strip()
-    numbers = pd.to_numeric(text.where(text.str.len() > 0), errors="coerce").astype("float64")
-    _check_converted(values, numbers, column)
+    text = tokens.normalise_text(values)
+    numbers = pd.Series(
+        pd.to_numeric(text.astype(object), errors="coerce"), index=values.index, dtype="float64"
+    )
+    _check_converted(text, numbers, column)
     return numbers
 
 
@@ -575,21 +576,22 @@ def _to_datetime(values: pd.Series, column: ColumnSchema) -> pd.Series:
         return pd.to_datetime(values.astype("float64"), unit="ns", errors="coerce").astype(
             "datetime64[ns]"
         )
-    text = values.astype("string").str.strip()
-    text = text.where(text.str.len() > 0)
-    parsed = None
+    text = tokens.normalise_text(values).astype(object)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if column.datetime_format:
         parsed = pd.to_datetime(text, format=column.datetime_format, errors="coerce")
-    if parsed is None or (parsed.isna() & text.notna()).any():
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    parsed = parsed.astype("datetime64[ns]")
-    _check_converted(values, parsed, column)
+        parsed = parsed.astype("datetime64[ns]")
+    if (parsed.isna() & text.notna()).any():
+        # Text written by other tools is often ISO 8601; offsets are converted to naive UTC.
+        iso = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        parsed = parsed.fillna(iso.dt.tz_convert(None).astype("datetime64[ns]"))
+    _check_converted(text, parsed, column)
     return parsed
 
 
-def _check_converted(original: pd.Series, converted: pd.Series, column: ColumnSchema) -> None:
-    text = original.astype("string").str.strip()
-    failed = text.notna() & (text.str.len() > 0) & converted.isna()
+def _check_converted(text: pd.Series, converted: pd.Series, column: ColumnSchema) -> None:
+    """Raise ``InputError`` for the first non-missing text that gave a missing value."""
+    failed = (text.notna() & converted.isna()).to_numpy(dtype=bool)
     if failed.any():
         bad = text[failed].iloc[0]
         raise InputError(

@@ -14,7 +14,23 @@ import pandas as pd
 # Cell texts that mean "no value" in clinical exports, compared case-insensitively after
 # white space is stripped. Blank cells are already missing when the table is read.
 MISSING_TOKENS = frozenset(
-    {"na", "n/a", "nan", "null", "none", "?", "-", "--", ".", "#n/a", "missing", "nd", "n.d."}
+    {
+        "na",
+        "n/a",
+        "nan",
+        "nat",
+        "<na>",
+        "null",
+        "none",
+        "?",
+        "-",
+        "--",
+        ".",
+        "#n/a",
+        "missing",
+        "nd",
+        "n.d.",
+    }
 )
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t"})

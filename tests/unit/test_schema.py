@@ -523,6 +523,15 @@ def test_restore_dtypes_from_csv_text():
     assert restored["extra"].tolist() == ["a", "b"]
 
 
+def test_restore_dtypes_pandas_missing_markers():
+    _, schema = infer_schema(mixed_raw())
+    text = pd.DataFrame({"visit": ["NaT", "2024-03-13T10:00:00Z"], "ESR": ["nan", "<NA>"]})
+    restored = restore_dtypes(text, schema)
+    assert restored["visit"].isna().iloc[0]
+    assert restored["visit"].iloc[1] == pd.Timestamp(2024, 3, 13, 10)
+    assert restored["ESR"].isna().all()
+
+
 def test_restore_dtypes_keeps_values_unclipped():
     _, schema = infer_schema(mixed_raw())
     restored = restore_dtypes(pd.DataFrame({"ESR": [-1000.4, 1e9]}), schema)

@@ -1,4 +1,4 @@
-"""Column type inference and dtype restoration.
+"""Column type inference: the kind and dtype of every column of a raw table.
 
 Detection order for a column without a metadata override:
 
@@ -20,57 +20,20 @@ Detection order for a column without a metadata override:
 """
 
 import logging
-import re
 
 import numpy as np
 import pandas as pd
 
 from synthcare import tokens
 from synthcare.errors import ConfigError, InputError, LimitError
+from synthcare.identifiers import identifier_by_value, is_row_number, name_marks_identifier
 from synthcare.limits import Limits
 from synthcare.metadata import INTEGER_REPRESENTATIONS, metadata_kind, normalise_metadata
 from synthcare.reading import RawTable
+from synthcare.restore import constant_values, to_naive_datetimes
 from synthcare.schema import ColumnKind, ColumnSchema, Schema
 
 logger = logging.getLogger(__name__)
-
-UNIQUE_TEXT_SHARE = 0.9
-UNIQUE_TEXT_MIN_VALUES = 10
-VALUE_PATTERN_SHARE = 0.9
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,}$")
-_PHONE_SEPARATOR = re.compile(r"[\s()\-/+.]")
-_NAME_SPLIT = re.compile(r"[^0-9a-z]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-PERSON_NAME_WORDS = frozenset(
-    {"patient", "full", "first", "last", "given", "family", "middle", "person", "maiden", "sur"}
-)
-PERSON_NAME_TOKENS = frozenset({"surname", "firstname", "lastname", "fullname", "forename"})
-RECORD_TOKENS = frozenset(
-    {
-        "mrn",
-        "ssn",
-        "nhs",
-        "phone",
-        "telephone",
-        "tel",
-        "mobile",
-        "email",
-        "mail",
-        "fax",
-        "passport",
-        "address",
-        "uuid",
-        "guid",
-    }
-)
-ID_TOKENS = frozenset({"id", "identifier", "uid", "pid"})
-PERSON_ID_WORDS = frozenset(
-    {"patient", "subject", "participant", "person", "case", "record", "study", "visit"}
-)
-ROW_NUMBER_TOKENS = frozenset({"row", "index", "idx", "no", "nr", "number", "line", "seq"})
 
 
 def infer_table(
@@ -137,7 +100,7 @@ def infer_column(
     if present_count == 0:
         return _empty(name, values), _empty_values(len(values))
 
-    if _name_is_identifier(name, values, missing):
+    if name_marks_identifier(name, values, missing):
         return _identifier(name, "its name marks personal or record data"), None
 
     if native is not None:
@@ -155,13 +118,13 @@ def infer_column(
     numbers = tokens.parse_numbers(text, decimal)
     if numbers.parse_rate >= tokens.NUMERIC_PARSE_THRESHOLD and numbers.plain > 0:
         if numbers.leading_zero == 0:
-            if numbers.integral and _is_row_number(name, numbers.values, missing):
+            if numbers.integral and is_row_number(name, numbers.values, missing):
                 reason = "its values are distinct consecutive integers (a row number)"
                 return _identifier(name, reason), None
             return _numerical(name, numbers)
 
         # Codes with leading zeros can still be unique numbers such as phone or record numbers.
-        reason = _identifier_by_value(present, distinct)
+        reason = identifier_by_value(present, distinct)
         if reason:
             return _identifier(name, reason), None
         notes = [
@@ -183,7 +146,7 @@ def infer_column(
         return column, typed
 
     # Mostly numeric columns are measurements with stray words, not free text.
-    reason = _identifier_by_value(present, distinct) if numbers.parse_rate < 0.5 else None
+    reason = identifier_by_value(present, distinct) if numbers.parse_rate < 0.5 else None
     if reason:
         return _identifier(name, reason), None
     notes = []
@@ -220,14 +183,14 @@ def _infer_native(
                 ColumnKind.CONSTANT,
                 "datetime",
                 constant_value=pd.Timestamp(value).isoformat(),
-            ), _to_datetime_values(values)
+            ), to_naive_datetimes(values)
         return _constant_from_value(
             name, value.item() if hasattr(value, "item") else value, len(values)
         )
     if native == ColumnKind.BOOLEAN:
         return ColumnSchema(name, ColumnKind.BOOLEAN, "boolean"), values.astype("boolean")
     if native == ColumnKind.DATETIME:
-        converted = _to_datetime_values(values)
+        converted = to_naive_datetimes(values)
         column = ColumnSchema(name, ColumnKind.DATETIME, "datetime", parse_rate=1.0)
         if getattr(values.dtype, "tz", None) is not None:
             column.notes.append("Time-zone aware values were converted to UTC.")
@@ -237,7 +200,7 @@ def _infer_native(
     # Integers beyond 2**53 lose precision as float64 and may not fit Int64, so they stay floats.
     fits = ((numbers.abs() < 2**53) | numbers.isna()).all()
     integer = pd.api.types.is_integer_dtype(values.dtype) and bool(fits)
-    if integer and _is_row_number(name, numbers, missing):
+    if integer and is_row_number(name, numbers, missing):
         reason = "its values are distinct consecutive integers (a row number)"
         return _identifier(name, reason), None
     column = ColumnSchema(
@@ -246,12 +209,6 @@ def _infer_native(
     if integer:
         return column, numbers.round().astype("Int64")
     return column, numbers
-
-
-def _to_datetime_values(values: pd.Series) -> pd.Series:
-    if getattr(values.dtype, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.astype("datetime64[ns]")
 
 
 def _apply_override(
@@ -321,7 +278,7 @@ def _apply_override(
     elif kind == "datetime":
         if native == ColumnKind.DATETIME:
             column = ColumnSchema(name, ColumnKind.DATETIME, "datetime", parse_rate=1.0)
-            typed = _to_datetime_values(values)
+            typed = to_naive_datetimes(values)
         else:
             fmt = override.get("datetime_format")
             dates = tokens.parse_datetimes(text, fmt)
@@ -337,67 +294,6 @@ def _apply_override(
         column, typed = _categorical(name, text, missing, limits, [])
     column.notes.insert(0, note)
     return column, typed
-
-
-def _name_is_identifier(name: str, values: pd.Series, missing: pd.Series) -> bool:
-    words = _name_words(name)
-    if not words:
-        return False
-    if words & PERSON_NAME_TOKENS:
-        return True
-    if "name" in words and words - {"name"} <= PERSON_NAME_WORDS:
-        return True
-
-    # A yes/no column such as "phone_available" or "email_consent" is a flag, not contact data.
-    if tokens.parse_booleans(values) is not None:
-        return False
-    if words & RECORD_TOKENS:
-        return True
-    if "record" in words and words & {"number", "no", "num", "nr"}:
-        return True
-    if words & ID_TOKENS:
-        # "patient_id" repeats over visits and still links rows to a person, but "site_id" with a
-        # handful of values is a category.
-        if words - ID_TOKENS <= PERSON_ID_WORDS:
-            return True
-        present = values[~missing]
-        return len(present) > 0 and present.nunique() * 2 >= len(present)
-    return False
-
-
-def _name_words(name: str) -> set[str]:
-    spaced = _CAMEL.sub(" ", name)
-    return {word for word in _NAME_SPLIT.split(spaced.lower()) if word}
-
-
-def _identifier_by_value(present: pd.Series, distinct: int) -> str | None:
-    count = len(present)
-    if count == 0:
-        return None
-    if present.str.fullmatch(_EMAIL).mean() >= VALUE_PATTERN_SHARE:
-        return "its values are e-mail addresses"
-    phones = present.str.fullmatch(_PHONE) & present.str.contains(_PHONE_SEPARATOR)
-    digits = present.str.count(r"\d")
-    if (phones & (digits >= 7)).mean() >= VALUE_PATTERN_SHARE:
-        return "its values are phone numbers"
-    if count >= UNIQUE_TEXT_MIN_VALUES and distinct >= UNIQUE_TEXT_SHARE * count:
-        return f"{distinct} of its {count} values are distinct"
-    return None
-
-
-def _is_row_number(name: str, numbers: pd.Series, missing: pd.Series) -> bool:
-    """Return whether a column is a row counter: named like one, distinct consecutive integers.
-
-    The name is required because a measurement can also run through consecutive integers in a
-    small table.
-    """
-    words = _name_words(name)
-    if not (words & ROW_NUMBER_TOKENS or name.strip() in ("#", "n", "N")):
-        return False
-    if missing.any() or len(numbers) < UNIQUE_TEXT_MIN_VALUES:
-        return False
-    span = numbers.max() - numbers.min() + 1
-    return bool(span == len(numbers) and numbers.nunique() == len(numbers))
 
 
 def _identifier(name: str, reason: str) -> ColumnSchema:
@@ -448,11 +344,6 @@ def _constant_from_value(name: str, value: object, length: int) -> tuple[ColumnS
         notes=[f"Constant: every row is {value!r}; copied to the output, not modelled."],
     )
     return column, constant_values(column, length)
-
-
-def constant_values(column: ColumnSchema, length: int) -> pd.Series:
-    """Return ``length`` copies of a constant column's value in the column's dtype."""
-    return cast_values(pd.Series([column.constant_value] * length), column)
 
 
 def _numerical(name: str, numbers: tokens.NumericParse) -> tuple[ColumnSchema, pd.Series]:
@@ -511,107 +402,3 @@ def _categorical(
             'an identifier in the metadata ({"sdtype": "id"}).'
         )
     return ColumnSchema(name, ColumnKind.CATEGORICAL, "string", notes=notes), typed
-
-
-def cast_values(values: pd.Series, column: ColumnSchema) -> pd.Series:
-    """Cast values to a column's dtype; ``InputError`` names the first value that fails."""
-    values = values.reset_index(drop=True)
-    dtype = column.dtype
-    if dtype in ("int64", "float64"):
-        numbers = _to_float(values, column)
-        if dtype == "float64":
-            return numbers
-        if (numbers.abs() >= 2**63).any():
-            bad = values[numbers.abs() >= 2**63].iloc[0]
-            raise InputError(f"Column {column.name!r}: {bad!r} is too large for an integer.")
-        return numbers.round().astype("Int64")
-    if dtype == "boolean":
-        return _to_boolean(values, column)
-    if dtype == "datetime":
-        return _to_datetime(values, column)
-    return tokens.normalise_text(values).astype("string")
-
-
-def _to_float(values: pd.Series, column: ColumnSchema) -> pd.Series:
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("float64")
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.astype("Float64").astype("float64")
-    text = tokens.normalise_text(values)
-    numbers = pd.Series(
-        pd.to_numeric(text.astype(object), errors="coerce"), index=values.index, dtype="float64"
-    )
-    _check_converted(text, numbers, column)
-    return numbers
-
-
-def _to_boolean(values: pd.Series, column: ColumnSchema) -> pd.Series:
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("boolean")
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        numbers = values.astype("float64")
-        result = pd.Series(pd.NA, index=values.index, dtype="boolean")
-        present = numbers.notna()
-        result[present] = numbers[present] >= 0.5
-        return result
-    text = values.astype("string")
-    if tokens.normalise_text(text).isna().all():
-        return pd.Series(pd.NA, index=values.index, dtype="boolean")
-    parsed = tokens.parse_booleans(text, allow_digits=True)
-    if parsed is None:
-        allowed = tokens.TRUE_WORDS | tokens.FALSE_WORDS | {"1", "0", "1.0", "0.0"}
-        present = tokens.normalise_text(text).dropna()
-        bad = present[~present.str.lower().isin(allowed).fillna(False).astype(bool)]
-        raise InputError(
-            f"Column {column.name!r}: {bad.iloc[0]!r} is not a boolean value (true/false)."
-        )
-    return parsed
-
-
-def _to_datetime(values: pd.Series, column: ColumnSchema) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return _to_datetime_values(values)
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        # Synthesizers that work on epoch nanoseconds return numbers for datetime columns.
-        return pd.to_datetime(values.astype("float64"), unit="ns", errors="coerce").astype(
-            "datetime64[ns]"
-        )
-    text = tokens.normalise_text(values).astype(object)
-    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    if column.datetime_format:
-        parsed = pd.to_datetime(text, format=column.datetime_format, errors="coerce")
-        parsed = parsed.astype("datetime64[ns]")
-    if (parsed.isna() & text.notna()).any():
-        # Text written by other tools is often ISO 8601; offsets are converted to naive UTC.
-        iso = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-        parsed = parsed.fillna(iso.dt.tz_convert(None).astype("datetime64[ns]"))
-    _check_converted(text, parsed, column)
-    return parsed
-
-
-def _check_converted(text: pd.Series, converted: pd.Series, column: ColumnSchema) -> None:
-    """Raise ``InputError`` for the first non-missing text that gave a missing value."""
-    failed = (text.notna() & converted.isna()).to_numpy(dtype=bool)
-    if failed.any():
-        bad = text[failed].iloc[0]
-        raise InputError(
-            f"Column {column.name!r}: {bad!r} cannot be converted to {column.dtype}. "
-            "Check that the file was written for this schema."
-        )
-
-
-def restore_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Cast a frame to the schema's dtypes; see ``synthcare.schema.restore_dtypes``."""
-    restored = {}
-    for name in frame.columns:
-        if name in schema:
-            column = schema[name]
-            if column.kind == ColumnKind.IDENTIFIER:
-                restored[name] = frame[name].reset_index(drop=True).astype("string")
-            else:
-                restored[name] = cast_values(frame[name], column)
-        else:
-            restored[name] = frame[name].reset_index(drop=True)
-    result = pd.DataFrame(restored, index=pd.RangeIndex(len(frame)), columns=frame.columns)
-    result.index = frame.index
-    return result

@@ -269,7 +269,7 @@ def restore_dtypes(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         InputError: A value cannot be converted to its column's dtype; the message names the
             column and the value.
     """
-    from synthcare.inference import restore_frame
+    from synthcare.restore import restore_frame
 
     return restore_frame(frame, schema)
 

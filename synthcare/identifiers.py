@@ -1,7 +1,7 @@
 """Detection of identifier columns: personal data, record numbers and row counters.
 
-Identifier columns are never modelled and never copied to the output, so detection leans
-towards dropping a column when its name or values point to a person or a record.
+``infer_schema`` drops identifier columns from the typed table, so they are not modelled.
+Detection leans towards dropping a column when its name or values point to a person or a record.
 """
 
 import re

@@ -59,13 +59,10 @@ def name_marks_identifier(name: str, values: pd.Series, missing: pd.Series) -> b
     if "name" in words and words - {"name"} <= PERSON_NAME_WORDS:
         return True
 
-    # A yes/no column such as "phone_available" or "email_consent" is a flag, not contact data.
-    if tokens.parse_booleans(values) is not None:
-        return False
-    if words & RECORD_TOKENS:
-        return True
-    if "record" in words and words & {"number", "no", "num", "nr"}:
-        return True
+    if words & RECORD_TOKENS or ("record" in words and words & {"number", "no", "num", "nr"}):
+        # A yes/no column such as "phone_available" or "email_consent" is a flag, not contact
+        # data.
+        return tokens.parse_booleans(values) is None
     if words & ID_TOKENS:
         # "patient_id" repeats over visits and still links rows to a person, but "site_id" with a
         # handful of values is a category.

@@ -111,11 +111,11 @@ def infer_column(
     if distinct == 1 and present_count == len(values):
         return _constant(name, str(present.iloc[0]), decimal, len(values))
 
-    booleans = tokens.parse_booleans(text)
+    booleans = tokens.parse_booleans(text, normalised=True)
     if booleans is not None:
         return ColumnSchema(name, ColumnKind.BOOLEAN, "boolean"), booleans
 
-    numbers = tokens.parse_numbers(text, decimal)
+    numbers = tokens.parse_numbers(text, decimal, normalised=True)
     if numbers.parse_rate >= tokens.NUMERIC_PARSE_THRESHOLD and numbers.plain > 0:
         if numbers.leading_zero == 0:
             if numbers.integral and is_row_number(name, numbers.values, missing):
@@ -133,11 +133,11 @@ def infer_column(
         ]
         return _categorical(name, text, missing, limits, notes)
 
-    dates = tokens.parse_datetimes(text)
+    dates = tokens.parse_datetimes(text, normalised=True)
     if dates is not None:
         column, typed = _datetime(name, *dates)
         twin = tokens.month_first_twin(column.datetime_format)
-        twin_dates = tokens.parse_datetimes(text, twin) if twin else None
+        twin_dates = tokens.parse_datetimes(text, twin, normalised=True) if twin else None
         if twin_dates is not None and twin_dates[2] == 1:
             column.notes.append(
                 f"Every date also fits month first ({twin}); the dates were read day first "

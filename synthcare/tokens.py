@@ -145,14 +145,17 @@ class NumericParse:
         return (self.plain + self.bounds) / self.non_missing
 
 
-def parse_numbers(values: pd.Series, decimal: str = ".") -> NumericParse:
+def parse_numbers(
+    values: pd.Series, decimal: str = ".", *, normalised: bool = False
+) -> NumericParse:
     """Parse text cells as numbers, applying the laboratory token rule ``NUMERIC_TEXT_RULE``.
 
     Args:
         values: Text cells; missing cells and missing-value tokens are skipped.
         decimal: Decimal mark used in the file (``.`` or ``,``).
+        normalised: Whether ``values`` is already the output of ``normalise_text``.
     """
-    text = normalise_text(values)
+    text = values if normalised else normalise_text(values)
     missing = text.isna().astype(bool)
     if decimal == ",":
         grouped = _mask(text.str.fullmatch(_GROUPED_DOT))
@@ -221,13 +224,15 @@ def _to_float(text: pd.Series) -> np.ndarray:
     return np.asarray(numbers, dtype="float64")
 
 
-def parse_booleans(values: pd.Series, *, allow_digits: bool = False) -> pd.Series | None:
+def parse_booleans(
+    values: pd.Series, *, allow_digits: bool = False, normalised: bool = False
+) -> pd.Series | None:
     """Parse yes/no and true/false words (any case) into a pandas ``boolean`` Series.
 
     ``1`` and ``0`` count as true and false only when the column also contains words, or when
     ``allow_digits`` is set. Returns None when some non-missing cell is not a boolean word.
     """
-    lowered = normalise_text(values).str.lower()
+    lowered = (values if normalised else normalise_text(values)).str.lower()
     missing = lowered.isna().astype(bool)
     present = lowered[~missing]
     if present.empty:
@@ -244,26 +249,31 @@ def parse_booleans(values: pd.Series, *, allow_digits: bool = False) -> pd.Serie
 
 
 def parse_datetimes(
-    values: pd.Series, fmt: str | None = None
+    values: pd.Series, fmt: str | None = None, *, normalised: bool = False
 ) -> tuple[pd.Series, str, float] | None:
     """Parse text cells as datetimes with the first format that fits.
 
     Args:
         values: Text cells.
         fmt: A strftime format to use instead of trying ``DATETIME_FORMATS``.
+        normalised: Whether ``values`` is already the output of ``normalise_text``.
 
     Returns:
         ``(datetime64[ns] values, format, parse rate)`` for the first format whose parse rate
         reaches ``DATETIME_PARSE_THRESHOLD`` (or for ``fmt`` whatever its rate), else None.
     """
-    text = normalise_text(values)
+    text = values if normalised else normalise_text(values)
     missing = text.isna().astype(bool)
     present = text[~missing]
     if present.empty:
         return None
+    sample = present.head(200)
+    if fmt is None and (sample.str.count(r"\d") >= 4).mean() < DATETIME_PARSE_THRESHOLD:
+        # Every supported format has at least four digits, so most columns stop here.
+        return None
     text = text.astype(object)
     formats = (fmt,) if fmt else DATETIME_FORMATS
-    sample = present.head(200).astype(object)
+    sample = sample.astype(object)
     for candidate in formats:
         if fmt is None:
             probe = pd.to_datetime(sample, format=candidate, errors="coerce")

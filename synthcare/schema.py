@@ -210,7 +210,7 @@ class Schema:
     def to_sdv_metadata(self) -> dict:
         """Return SDV single-table metadata for the modelled columns.
 
-        Datetime columns carry no ``datetime_format`` because the typed table holds them as
+        Datetime columns carry no ``datetime_format`` because the typed table stores them as
         ``datetime64[ns]``, not text. SDV 2.0 ignores ``computer_representation``, so none is
         written; integer columns are restored by ``restore_dtypes``.
         """
@@ -244,9 +244,9 @@ def infer_schema(
         limits: Limits; ``max_categories`` is checked here.
 
     Returns:
-        The typed table (identifier columns dropped; integers as pandas ``Int64``, floats as
-        ``float64``, text as ``string``, booleans as ``boolean``, datetimes as
-        ``datetime64[ns]``) and the schema of every input column.
+        The typed table and the schema of every input column. The typed table has no
+        identifier columns. It stores integers as pandas ``Int64``, floats as ``float64``,
+        text as ``string``, booleans as ``boolean`` and datetimes as ``datetime64[ns]``.
 
     Raises:
         ConfigError: The metadata names an unknown column or an invalid sdtype, or a value

@@ -19,7 +19,7 @@ from harness import TEST_DATA, Pipeline, Run, finish, start_many
 
 @dataclass(frozen=True)
 class FailureCase:
-    """An upload and what its error report must say."""
+    """An upload and the error report it must produce."""
 
     key: str
     body: bytes

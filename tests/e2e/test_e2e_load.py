@@ -37,7 +37,8 @@ def load_tables() -> list[tuple[str, bytes]]:
 @pytest.fixture(scope="module")
 def load_runs(pipeline: Pipeline) -> list[Run]:
     runs = start_many(pipeline, load_tables(), threads=UPLOADS)
-    return finish(pipeline, runs, timeout=240.0)
+    # Generous: about a minute on an idle two-core machine, several when it is shared.
+    return finish(pipeline, runs, timeout=600.0)
 
 
 def rows_of(run: Run) -> int:

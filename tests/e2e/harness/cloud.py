@@ -87,8 +87,8 @@ class MotoStack:
     """Creates, on first reference, a moto resource for each template resource that is named.
 
     Only resources that the state machine definition or a function's environment refer to are
-    created, each with the role it has in the template (a bucket stays a bucket, with the
-    template's versioning; a function keeps its image command, memory and timeout).
+    created, each with the role it has in the template. A bucket keeps the template's
+    versioning, and a function keeps its image command, memory and timeout.
     """
 
     def __init__(self, synthesized: Synthesized, clients: dict[str, Any]) -> None:
@@ -305,11 +305,11 @@ class Upload:
 class Pipeline:
     """The synthesized stack running in moto, with every task bound to the project's code.
 
-    Use as a context manager. On entry it starts moto with state machine execution on, creates
-    and warms every backend and client on the calling thread, creates the resources the state
-    machine names, imports the handlers, installs the Lambda and SageMaker hooks and creates
-    the state machine with the resolved definition. On exit it waits for running executions and
-    jobs, then stops everything.
+    Use as a context manager. On entry it starts moto with state machine execution on and
+    creates every backend and client on the calling thread. It then creates the resources the
+    state machine names, imports the handlers, installs the Lambda and SageMaker hooks and
+    creates the state machine with the resolved definition. On exit it waits for running
+    executions and jobs, then stops everything.
 
     Args:
         synthesized: The synthesized stack.
@@ -363,7 +363,7 @@ class Pipeline:
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
 
         # boto3's default session is not thread-safe. Create it and one client per service here,
-        # on one thread, so its lazily built parts exist before any execution thread runs; later
+        # on one thread, so its lazily built parts exist before any execution thread runs. Later
         # client creation is serialised (see moto_fixes).
         boto3.setup_default_session(region_name=REGION)
         for service in SERVICES:
@@ -443,7 +443,7 @@ class Pipeline:
 
     def _resolve_trigger(self) -> None:
         # The EventBridge rule that targets the trigger function names the ingest bucket and the
-        # function; resolving it creates both and gives the pattern uploads must match.
+        # function. Resolving it creates both and gives the pattern that uploads must match.
         rules = self.synthesized.of_type("AWS::Events::Rule")
         for rule in rules.values():
             properties = rule.get("Properties", {})
@@ -537,10 +537,10 @@ class Pipeline:
     def deliver(self, event: dict[str, Any]) -> Any:
         """Invoke the trigger function with `event` through moto's Lambda API.
 
-        EventBridge invokes the function asynchronously; the harness waits for the result so
-        that a trigger error fails the test instead of going to a dead-letter queue.
+        EventBridge invokes the function asynchronously. The harness waits for the result, so a
+        trigger error fails the test instead of going to a dead-letter queue.
         """
-        answer = self.lambda_client_for_thread().invoke(
+        answer = self.clients["lambda"].invoke(
             FunctionName=self.trigger_function,
             InvocationType="RequestResponse",
             Payload=json.dumps(event).encode("utf-8"),
@@ -549,10 +549,6 @@ class Pipeline:
         if answer.get("FunctionError"):
             raise AssertionError(f"the trigger function failed: {payload}")
         return payload
-
-    def lambda_client_for_thread(self) -> Any:
-        """Return the harness's Lambda client (boto3 clients are safe to share between threads)."""
-        return self.clients["lambda"]
 
     # -- executions ---------------------------------------------------------------------------
 

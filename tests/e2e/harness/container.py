@@ -40,8 +40,8 @@ _context: ForkServerContext | None = None
 def forkserver_context(environ: dict[str, str]) -> ForkServerContext:
     """Return the fork server context, starting the server with `environ` the first time.
 
-    The server keeps the environment it started with for imports that read it (torch's thread
-    count, matplotlib's cache folder); every job process replaces it with the job's own.
+    The server keeps the environment it started with for imports that read it, such as torch's
+    thread count and matplotlib's cache folder. Every job process replaces it with its own.
     """
     global _context
     if _context is None:

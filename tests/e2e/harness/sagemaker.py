@@ -5,14 +5,14 @@ anything. The hooks below keep moto's bookkeeping (the job is stored by moto's o
 the create call returns, so DescribeTrainingJob always finds it) and then do what SageMaker
 does with the image, on a bounded worker pool:
 
-- Training: lay out `ROOT/input/data/<channel>/` from the channel's S3 objects and
-  `ROOT/input/config/hyperparameters.json`, run `model_code.train` as a separate process with
-  `SYNTHCARE_ML_ROOT=ROOT`, then pack `ROOT/model` into `model.tar.gz` at
+- Training: lay out `ROOT/input/data/<channel>/` from the channel's S3 objects and write
+  `ROOT/input/config/hyperparameters.json`. Run `model_code.train` in its own process with
+  `SYNTHCARE_ML_ROOT=ROOT` (see `container`). Then pack `ROOT/model` into `model.tar.gz` at
   `<S3OutputPath>/<job>/output/` and mark the job Completed, or mark it Failed with the failure
   file's text as `FailureReason`.
 - Batch transform: unpack the model's `ModelDataUrl` into `ROOT/model`, start
-  `model_code.serve` on a free loopback port, wait for `GET /ping`, `POST /invocations` each
-  input object and write the answer to `<S3OutputPath>/<name>.out`.
+  `model_code.serve` in its own process on a free loopback port, wait for `GET /ping`,
+  `POST /invocations` each input object and write the answer to `<S3OutputPath>/<name>.out`.
 
 Jobs report `InProgress` until the worker finishes, so the state machine's Wait/Choice polling
 loop runs as it does on AWS.
@@ -80,7 +80,7 @@ class JobRecord:
 
 
 class S3Objects:
-    """Small helper over one boto3 S3 client; boto3 clients are safe to share between threads."""
+    """S3 reads and writes over one boto3 client, which threads may share."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -126,7 +126,7 @@ class SageMakerJobs:
     ) -> None:
         self._s3 = S3Objects(s3)
         self._workdir = workdir
-        # A container image ships matplotlib's font cache; jobs here share one folder so the
+        # A container image ships matplotlib's font cache. The jobs here share one folder, so the
         # cache is built once instead of once per job (about 3 s each).
         self._matplotlib_cache = matplotlib_cache
         # Start the fork server now, on the calling thread, before any execution runs.
@@ -214,9 +214,9 @@ class SageMakerJobs:
         status_attribute: str,
         end_attribute: str,
     ) -> None:
-        # Every attribute that the worker changes later exists before the create call returns:
-        # moto builds the Describe answer by iterating over the job's __dict__, which must not
-        # change size while another thread reads it.
+        # Every attribute that the worker changes later exists before the create call returns,
+        # because moto builds the Describe response by iterating over the job's __dict__, which
+        # must not change size while another thread reads it.
         setattr(job, status_attribute, "InProgress")
         setattr(job, end_attribute, None)
         job.failure_reason = None
@@ -235,8 +235,8 @@ class SageMakerJobs:
             record.seconds = time.monotonic() - started
             record.status = status
             record.failure_reason = reason
-            # Reason and end time first, status last: a poller that sees the final status
-            # also sees the rest.
+            # Reason and end time first, status last, so a poller that reads the final status
+            # also reads the rest.
             if reason is not None:
                 job.failure_reason = reason[:MAX_FAILURE_REASON]
             setattr(job, end_attribute, _utcnow())
@@ -452,7 +452,7 @@ def _check_hyperparameters(hyperparameters: dict[str, Any]) -> None:
 
 
 def _container_environ(root: Path, matplotlib_cache: Path) -> dict[str, str]:
-    # A container sees no AWS credentials and no host settings, only what runs the program.
+    # A container gets no AWS credentials and no host settings, only what runs the program.
     environ = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(root),

@@ -80,12 +80,12 @@ def synthesize(
 ) -> Synthesized:
     """Run `app.py` as the CDK CLI does and load the one stack it writes.
 
-    The CLI runs the app command with `CDK_OUTDIR` and `CDK_CONTEXT_JSON` set; this does the
-    same without Node's CLI, so no network and no Docker are needed. The context is cdk.json's
-    `context` updated with `overrides`, as `-c key=value` would update it.
+    The CLI runs the app command with `CDK_OUTDIR` and `CDK_CONTEXT_JSON` set. This function
+    does the same without Node's CLI, so no network and no Docker are needed. The context is
+    cdk.json's `context` updated with `overrides`, as `-c key=value` would update it.
 
     Raises:
-        AssertionError: Synthesis failed or the assembly holds not exactly one stack.
+        AssertionError: Synthesis failed or the assembly does not contain exactly one stack.
     """
     return synthesize_many([(outdir, overrides)], repo_root=repo_root, timeout=timeout)[0]
 
@@ -99,7 +99,7 @@ def synthesize_many(
     """Synthesize the app once per (outdir, overrides) pair, all at the same time.
 
     Raises:
-        AssertionError: A synthesis failed or an assembly holds not exactly one stack.
+        AssertionError: A synthesis failed or an assembly does not contain exactly one stack.
     """
     started = []
     for outdir, overrides in jobs:

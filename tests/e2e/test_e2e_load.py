@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -34,11 +37,29 @@ def load_tables() -> list[tuple[str, bytes]]:
     return tables
 
 
+@dataclass
+class LoadResult:
+    """The twenty runs and what the trigger returned when each event came a second time."""
+
+    runs: list[Run]
+    repeats: list[dict[str, Any]]
+
+
 @pytest.fixture(scope="module")
-def load_runs(pipeline: Pipeline) -> list[Run]:
+def load(pipeline: Pipeline) -> LoadResult:
     runs = start_many(pipeline, load_tables(), threads=UPLOADS)
+    # EventBridge may deliver any event twice; repeat all twenty at once while the runs go.
+    events = [pipeline.object_created_event(run.upload) for run in runs]
+    with ThreadPoolExecutor(max_workers=UPLOADS) as pool:
+        repeats = list(pool.map(pipeline.deliver, events))
     # Generous: about a minute on an idle two-core machine, several when it is shared.
-    return finish(pipeline, runs, timeout=600.0)
+    finish(pipeline, runs, timeout=600.0)
+    return LoadResult(runs, repeats)
+
+
+@pytest.fixture(scope="module")
+def load_runs(load: LoadResult) -> list[Run]:
+    return load.runs
 
 
 def rows_of(run: Run) -> int:
@@ -55,6 +76,16 @@ def test_load_one_execution_per_upload(pipeline: Pipeline, load_runs: list[Run])
     names = sorted(execution["name"] for execution in pipeline.executions())
     assert names == sorted(run.run_id for run in load_runs)
     assert len(set(names)) == UPLOADS
+
+
+def test_load_repeated_events_start_nothing(pipeline: Pipeline, load: LoadResult) -> None:
+    for run, repeat in zip(load.runs, load.repeats, strict=True):
+        if repeat["status"] == "duplicate":
+            assert repeat["run_id"] == run.run_id
+        else:
+            # StartExecution with the name and input of a running execution returns that one.
+            assert repeat.get("execution_arn") == run.execution_arn, repeat
+    assert len(pipeline.executions()) == UPLOADS
 
 
 def test_load_inputs_match_uploads(load_runs: list[Run]) -> None:

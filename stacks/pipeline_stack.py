@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
 from cdk.endpoint import Endpoint
@@ -66,6 +66,11 @@ class PipelineStack(Stack):
             training_image_uri=self.model_image.image_uri,
             settings=self.settings,
             topic=self.notifications.topic if self.notifications is not None else None,
+        )
+        # Like every other log group of the stack, the execution log may hold run details, so
+        # it is kept on `cdk destroy` unless the settings say to remove data.
+        self.workflow.log_group.apply_removal_policy(
+            RemovalPolicy.DESTROY if self.settings.remove_data_on_delete else RemovalPolicy.RETAIN
         )
         self.trigger = Trigger(
             self,

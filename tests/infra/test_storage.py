@@ -214,6 +214,19 @@ def test_log_groups_encrypted_and_retained(synth):
         assert group["Properties"]["RetentionInDays"] == 365, logical_id
 
 
+def test_log_groups_retained_by_default(synth):
+    groups = synth.of_type("AWS::Logs::LogGroup")
+
+    assert len(groups) == 6
+    for logical_id, group in groups.items():
+        assert group["DeletionPolicy"] == "Retain", logical_id
+
+
+def test_remove_data_on_delete_destroys_log_groups(disposable):
+    for logical_id, group in disposable.of_type("AWS::Logs::LogGroup").items():
+        assert group["DeletionPolicy"] == "Delete", logical_id
+
+
 def test_key_policy_admits_cloudwatch_logs_for_this_account(synth):
     key = next(iter(synth.of_type("AWS::KMS::Key").values()))
     statements = key["Properties"]["KeyPolicy"]["Statement"]

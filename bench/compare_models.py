@@ -6,7 +6,8 @@ memory is the fit's own:
 * on all rows, then samples as many rows and scores them against all rows (KS and TV
   complements, exact copies of real rows);
 * on a random 70 % training split, then samples as many rows as the table has and scores them
-  against the unseen 30 % (holdout KS complement) and measures the DCR holdout share.
+  against the unseen 30 % (holdout KS complement) and measures the DCR holdout share. With
+  ``--splits N`` this is repeated on N random splits and the two scores are averaged.
 
 The real-vs-real baseline (half of the real table against the other half, 20 splits) is printed
 beside each table. This is a benchmark, not a test: it runs for minutes to hours.
@@ -161,6 +162,22 @@ def run_in_child(*arguments) -> dict:
             return {"error": f"{type(error).__name__}: {error}"}
 
 
+def average_holdout(path: str, model: str, args: argparse.Namespace) -> dict:
+    """Run the holdout fit on ``args.splits`` random splits and average the scores."""
+    results = []
+    for split in range(args.splits):
+        result = run_in_child(path, model, "holdout", args.seed + split, args.time_budget)
+        if "error" in result:
+            return result
+        results.append(result)
+    averaged = {}
+    for key in ("ks_mean_complement", "dcr_holdout_share"):
+        values = [r[key] for r in results if r[key] is not None]
+        averaged[key] = float(np.mean(values)) if values else None
+    averaged["splits"] = results
+    return averaged
+
+
 def baseline(path: str, seed: int) -> tuple[dict, int]:
     """Score real halves against each other for one table; also return its row count."""
     from synthcare.evaluation import real_baseline
@@ -202,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-rows", type=int, default=2000, help="row count for --skip-slow")
     parser.add_argument("--time-budget", type=float, default=300.0, help="auto's budget, seconds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--splits", type=int, default=1, help="random 70/30 splits averaged for holdout scores"
+    )
     parser.add_argument("--json", type=Path, help="append one JSON line per result to this file")
     args = parser.parse_args(argv)
 
@@ -227,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"| {reference} | {model} | {rows} | skipped (slow) |" + " |" * 8)
                     continue
                 full = run_in_child(path, model, "all", args.seed, args.time_budget)
-                held = run_in_child(path, model, "holdout", args.seed, args.time_budget)
+                held = average_holdout(path, model, args)
                 if "error" in full or "error" in held:
                     error = full.get("error") or held.get("error")
                     print(f"| {reference} | {model} | failed: {error} |", flush=True)

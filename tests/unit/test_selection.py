@@ -56,6 +56,7 @@ def test_auto_winner_has_best_score_among_passed(auto_fit):
 
 def test_auto_privacy_fallback(monkeypatch):
     monkeypatch.setattr(selection, "PRIVACY_THRESHOLD", 0.0)
+    monkeypatch.setattr(selection, "REPEATED_SPLITS", 1)
     table, schema = mixed_table(rows=60)
     fitted = fit_synthesizer(table, schema, TrainingConfig(time_budget=2))
     scored = [c for c in fitted.info["candidates"] if "dcr_holdout_share" in c]
@@ -64,7 +65,8 @@ def test_auto_privacy_fallback(monkeypatch):
     assert fitted.model_name == max(scored, key=lambda c: c["score"])["model"]
 
 
-def test_auto_includes_neural_with_explicit_epochs():
+def test_auto_includes_neural_with_explicit_epochs(monkeypatch):
+    monkeypatch.setattr(selection, "REPEATED_SPLITS", 1)
     table, schema = mixed_table(rows=60)
     config = TrainingConfig(epochs=2, time_budget=600)
     fitted = fit_synthesizer(table, schema, config)

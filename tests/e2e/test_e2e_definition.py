@@ -1,7 +1,7 @@
-"""The state machine moto runs is the synthesized one; only references and settings differ.
+"""The state machine moto runs is the synthesized one. Only references and settings differ.
 
-The harness may change nothing in the definition but replace CloudFormation references with the
-names of the moto resources that stand for them. These tests rebuild the expected definition
+The harness may change nothing in the definition except replace CloudFormation references with
+the names of the moto resources that represent them. These tests rebuild the expected definition
 from the template's literal pieces without the harness's resolver, and compare the e2e
 synthesis with a synthesis under cdk.json's settings to show that the fast settings change
 only the values they name.

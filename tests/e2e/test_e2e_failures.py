@@ -42,7 +42,7 @@ CASES = {
         key="incoming/single_row.csv",
         body=(TEST_DATA / "cases" / "single_row.csv").read_bytes(),
         step="validate",
-        # LimitError is the InputError subclass for limits; either names the cause.
+        # LimitError is the InputError subclass for limits, and either names the cause.
         error_types=("InputError", "LimitError"),
         reason_words=("row",),
     ),

@@ -48,7 +48,7 @@ class LoadResult:
 @pytest.fixture(scope="module")
 def load(pipeline: Pipeline) -> LoadResult:
     runs = start_many(pipeline, load_tables(), threads=UPLOADS)
-    # EventBridge may deliver any event twice; repeat all twenty at once while the runs go.
+    # EventBridge may deliver any event twice, so repeat all twenty at once while the runs go.
     events = [pipeline.object_created_event(run.upload) for run in runs]
     with ThreadPoolExecutor(max_workers=UPLOADS) as pool:
         repeats = list(pool.map(pipeline.deliver, events))

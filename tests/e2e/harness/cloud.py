@@ -68,7 +68,7 @@ FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 @dataclass
 class PhysicalResource:
-    """The moto resource that stands for one template resource, with its CloudFormation values.
+    """The moto resource that represents one template resource, with its CloudFormation values.
 
     Attributes:
         logical_id: Logical id in the template.
@@ -180,8 +180,8 @@ class MotoStack:
     def _function(self, logical_id: str, properties: dict[str, Any]) -> PhysicalResource:
         name = f"e2e-{logical_id}"[:64]
         arn = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
-        # Register names before resolving the environment: it may name the state machine,
-        # whose definition in turn names this function.
+        # Register names before resolving the environment, because the environment may name
+        # the state machine, whose definition in turn names this function.
         resource = PhysicalResource(logical_id, "AWS::Lambda::Function", name, {"Arn": arn})
         self.resources[logical_id] = resource
 
@@ -392,7 +392,7 @@ class Pipeline:
                         "share one environment, so the values must agree."
                     )
                 handler_environ[key] = str(value)
-        # The template's value is Lambda's writable /tmp; here the session's cache folder.
+        # The template points matplotlib at Lambda's writable /tmp. Here it is the cache folder.
         handler_environ["MPLCONFIGDIR"] = str(self.cache_dir / "matplotlib")
         os.environ.update(handler_environ)
         self.buckets = {
@@ -428,7 +428,7 @@ class Pipeline:
             raise AssertionError("the state machine ARN differs from the one resolved in advance")
 
     def _warm_backends(self) -> None:
-        # Each moto backend is created on first use; create them all now, on this thread.
+        # moto creates each backend on first use, so create them all now, on this thread.
         self.clients["s3"].list_buckets()
         self.clients["lambda"].list_functions()
         self.clients["stepfunctions"].list_state_machines()
@@ -490,14 +490,16 @@ class Pipeline:
         answer = self.clients["s3"].put_object(Bucket=self.ingest_bucket, Key=key, Body=body)
         version_id = answer.get("VersionId")
         if not version_id or version_id == "null":
-            raise AssertionError("the ingest bucket returned no version id; is it versioned?")
+            raise AssertionError(
+                "the ingest bucket returned no version id, so versioning is off in the template"
+            )
         return Upload(self.ingest_bucket, key, version_id, body, answer["ETag"].strip('"'))
 
     def object_created_event(self, upload: Upload) -> dict[str, Any]:
         """Build the EventBridge event S3 sends for `upload`, from the stored object.
 
         The event must match the template's rule pattern, or the deployed rule would not
-        deliver it; that is checked with moto's EventBridge pattern matcher.
+        deliver it. moto's EventBridge pattern matcher checks that.
         """
         head = self.clients["s3"].head_object(
             Bucket=upload.bucket, Key=upload.key, VersionId=upload.version_id

@@ -21,7 +21,7 @@ from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 
-# Imported once by the fork server; missing modules are skipped by multiprocessing.
+# The fork server imports these once. multiprocessing skips any that are missing.
 PRELOAD = (
     "harness.container",
     "model_code.train",
@@ -82,7 +82,7 @@ def start_program(
 
 
 def run_program(program: str, environ: dict[str, str], cwd: str, log_path: str) -> Any:
-    """Run one program in the current (forked) process; its return value is the exit code."""
+    """Run one program in the current (forked) process and exit with its exit code."""
     # A session of its own, so that the harness can signal the program and its children.
     os.setsid()
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)

@@ -96,7 +96,7 @@ class LambdaRouter:
         self._record_lock = threading.Lock()
 
     def add(self, binding: FunctionBinding) -> None:
-        """Register a function; its handler is imported now, on the calling thread."""
+        """Register a function and import its handler now, on the calling thread."""
         binding.load()
         self._bindings[binding.function_name] = binding
 
@@ -166,7 +166,7 @@ class LambdaRouter:
             seconds = time.monotonic() - started
 
         if error_type is None and seconds > binding.timeout_seconds:
-            # Lambda would have stopped the function; a thread cannot be stopped, so the result
+            # Lambda would have stopped the function. A thread cannot be stopped, so the result
             # is replaced by the runtime's timeout error after the fact.
             error_type = "Sandbox.Timedout"
             response_headers["x-amz-function-error"] = "Unhandled"

@@ -1,6 +1,6 @@
 """Two fixes that concurrent executions need: one for boto3, one for moto's interpreter.
 
-Both change how a call is carried out, never what the state machine definition says:
+Both change how a call is carried out, never the state machine definition:
 
 - `boto3.client` builds clients from boto3's default session, which is not thread-safe.
   moto's interpreter calls it for every task on the execution's own thread, and the handlers
@@ -29,7 +29,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 
 
 def install(stack: contextlib.ExitStack) -> None:
-    """Install both fixes; `stack` removes them when it closes."""
+    """Install both fixes, which `stack` removes when it closes."""
     lock = threading.RLock()
     original_client = boto3.client
     original_resource = boto3.resource

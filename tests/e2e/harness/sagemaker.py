@@ -442,7 +442,7 @@ class SageMakerJobs:
 
 def _check_hyperparameters(hyperparameters: dict[str, Any]) -> None:
     # With parameter validation off (as moto's Step Functions client has it), a non-string
-    # value would reach moto unchanged; SageMaker's API rejects it, so the harness does too.
+    # value would reach moto unchanged. SageMaker's API rejects it, so the harness does too.
     for key, value in hyperparameters.items():
         if not isinstance(value, str):
             raise ValidationError(
@@ -459,7 +459,7 @@ def _container_environ(root: Path, matplotlib_cache: Path) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "SYNTHCARE_ML_ROOT": str(root),
         "MPLCONFIGDIR": str(matplotlib_cache),
-        # Two jobs share two cores; one thread each keeps torch from oversubscribing them.
+        # Two jobs share two cores, and one thread each keeps torch from oversubscribing them.
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
     }
@@ -525,7 +525,7 @@ def _stop(process: multiprocessing.Process) -> None:
 
 
 def _signal_group(process: multiprocessing.Process, signum: int) -> None:
-    # The program makes itself a session leader first thing; before that, signal it alone.
+    # The program makes itself a session leader first thing. Before that, signal it alone.
     try:
         os.killpg(process.pid, signum)
     except (ProcessLookupError, PermissionError):

@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 TEST_DATA = REPO_ROOT / "tests" / "data"
 
 # Settings that make an end-to-end run fast. They are CDK context values, the same knobs a user
-# sets with `cdk deploy -c key=value`; the state machine definition is not edited.
+# sets with `cdk deploy -c key=value`. The state machine definition is not edited.
 FAST_CONTEXT = {
     "poll_interval_seconds": 1,
     "model": "empirical_copula",

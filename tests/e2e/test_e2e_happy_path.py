@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from harness import TEST_DATA, Pipeline, Run, finish, start
+from harness import FAST_CONTEXT, TEST_DATA, Pipeline, Run, finish, start
 from scipy.stats import ks_2samp
 
 KEY = "incoming/ra_like_60.csv"
@@ -77,7 +77,7 @@ def test_report_describes_upload(pipeline: Pipeline, happy: HappyRun) -> None:
     assert report["input"]["sha256"] == happy.run.upload_sha256
     assert report["input"]["name"] == "ra_like_60.csv"
     assert report["input"]["rows"] == 60
-    assert report["model"]["name"] == "empirical_copula"
+    assert report["model"]["name"] == FAST_CONTEXT["model"]
 
 
 def test_report_html_is_page(pipeline: Pipeline, happy: HappyRun) -> None:

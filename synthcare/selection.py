@@ -62,6 +62,13 @@ PRIVACY_THRESHOLD = 0.6
 # estimates for planning the budget, not bounds.
 _UPDATE_SECONDS = {CTGAN: (0.025, 2.0e-6), TVAE: (0.009, 1.0e-6)}
 _NEURAL_OVERHEAD_SECONDS = 3.0
+# Fits on the shared benchmark machine took up to 2.5 times the estimate, so plans use twice it.
+# A candidate that still runs late is stopped between splits (see ``_OverBudget``).
+_ESTIMATE_SAFETY = 2.0
+
+
+class _OverBudget(Exception):
+    """A candidate's next split would end after the search deadline."""
 
 
 def estimate_neural_seconds(model: str, rows: int, columns: int, parameters: dict) -> float:
@@ -69,7 +76,8 @@ def estimate_neural_seconds(model: str, rows: int, columns: int, parameters: dic
     fixed, per_cell = _UPDATE_SECONDS.get(model, _UPDATE_SECONDS[CTGAN])
     batch = parameters["batch_size"]
     updates = parameters["epochs"] * max(rows // batch, 1)
-    return _NEURAL_OVERHEAD_SECONDS + updates * (fixed + per_cell * batch * max(columns, 1))
+    seconds = _NEURAL_OVERHEAD_SECONDS + updates * (fixed + per_cell * batch * max(columns, 1))
+    return _ESTIMATE_SAFETY * seconds
 
 
 def _splits(rows: int, repeats: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -178,8 +186,22 @@ def select_and_fit(
 
         try:
             entry.update(
-                _score_candidate(table, schema, kinds, config, model, search_parameters, splits)
+                _score_candidate(
+                    table,
+                    schema,
+                    kinds,
+                    config,
+                    model,
+                    search_parameters,
+                    splits,
+                    deadline=started + config.time_budget,
+                )
             )
+        except _OverBudget as error:
+            logger.info("auto: candidate %s stopped: %s", model, error)
+            entry["status"] = "skipped"
+            entry["reason"] = str(error)
+            continue
         except Exception as error:  # noqa: BLE001 - SDV and torch raise many unrelated types
             logger.warning("auto: candidate %s failed: %s", model, error)
             entry["status"] = "failed"
@@ -211,12 +233,15 @@ def select_and_fit(
 
     if progress is not None:
         progress("model search", len(CANDIDATES), len(CANDIDATES), f"winner {winner['model']}")
+    final = final_parameters.get(winner["model"])
+    if final is not None:
+        final = _fit_remaining_budget(winner, final, rows, config, started)
     fitted = fit_model(
         table,
         schema,
         replace(config, model=winner["model"]),
         winner["model"],
-        parameters=final_parameters.get(winner["model"]),
+        parameters=final,
         progress=progress,
     )
     fitted.info.update(
@@ -247,6 +272,25 @@ def select_and_fit(
     return fitted
 
 
+def _fit_remaining_budget(
+    winner: dict, final: dict, rows: int, config: TrainingConfig, started: float
+) -> dict:
+    """Scale a neural winner's final epochs to the budget left, from its measured search speed."""
+    search = winner["parameters"]
+    search_rows = max(2, int(round(TRAIN_SHARE * min(rows, SEARCH_MAX_ROWS))))
+    search_updates = search["epochs"] * max(search_rows // search["batch_size"], 1)
+    seconds_per_update = winner["fit_seconds"] / max(search_updates, 1)
+    seconds_per_update *= final["batch_size"] / search["batch_size"]
+    final_updates = final["epochs"] * max(rows // final["batch_size"], 1)
+    remaining = config.time_budget - (time.perf_counter() - started)
+    cost = seconds_per_update * final_updates
+    if config.epochs is None and cost > remaining > 0:
+        scaled = dict(final)
+        scaled["epochs"] = max(MIN_EPOCHS, int(final["epochs"] * remaining / cost))
+        return scaled
+    return final
+
+
 def _score_candidate(
     table: pd.DataFrame,
     schema,
@@ -255,8 +299,14 @@ def _score_candidate(
     model: str,
     parameters: dict | None,
     splits: list[tuple[np.ndarray, np.ndarray]],
+    deadline: float | None = None,
 ) -> dict:
-    """Fit ``model`` on each training split and score it on the matching holdout split."""
+    """Fit ``model`` on each training split and score it on the matching holdout split.
+
+    Raises:
+        _OverBudget: if a neural model's next split would end after ``deadline``
+            (a ``time.perf_counter`` value), judged by the duration of the split before.
+    """
     totals: dict[str, list[float]] = {
         "ks_mean_complement": [],
         "tv_mean_complement": [],
@@ -265,7 +315,17 @@ def _score_candidate(
         "dcr_holdout_share": [],
         "fit_seconds": [],
     }
+    previous_start = time.perf_counter()
     for repeat, (train_index, holdout_index) in enumerate(splits):
+        split_started = time.perf_counter()
+        if repeat and deadline is not None and model in NEURAL_MODELS:
+            last_split = split_started - previous_start
+            if split_started + last_split > deadline:
+                raise _OverBudget(
+                    f"stopped after {repeat} of {len(splits)} splits because the next one "
+                    "would end after the time budget"
+                )
+        previous_start = split_started
         train = table.iloc[train_index].reset_index(drop=True)
         holdout = table.iloc[holdout_index].reset_index(drop=True)
         split_config = replace(config, model=model, seed=config.seed + repeat)

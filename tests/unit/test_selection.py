@@ -1,4 +1,5 @@
 import json
+import time
 
 import pytest
 from model_tables import mixed_table, ra_table
@@ -77,7 +78,7 @@ def test_auto_includes_neural_with_explicit_epochs(monkeypatch):
 
 def test_budget_parameters_scale_epochs():
     search, final, note = selection._budget_parameters(
-        "ctgan", TrainingConfig(), 10_000, 20_000, 15, 1, remaining=60
+        "ctgan", TrainingConfig(), 10_000, 20_000, 15, 1, remaining=150
     )
     full = selection.neural_parameters("ctgan", 20_000, TrainingConfig())
     assert final["epochs"] < full["epochs"]
@@ -104,3 +105,30 @@ def test_estimate_grows_with_epochs():
     short = selection.estimate_neural_seconds("ctgan", 60, 15, {"batch_size": 20, "epochs": 10})
     long = selection.estimate_neural_seconds("ctgan", 60, 15, {"batch_size": 20, "epochs": 100})
     assert long > short
+
+
+def test_neural_candidate_stops_at_deadline():
+    table, schema = mixed_table(rows=60)
+    kinds = {name: str(schema[name].kind) for name in schema.modelled()}
+    splits = selection._splits(len(table), 3, seed=0)
+    config = TrainingConfig(epochs=2)
+    with pytest.raises(selection._OverBudget, match="after 1 of 3 splits"):
+        selection._score_candidate(
+            table,
+            schema,
+            kinds,
+            config,
+            "tvae",
+            {"batch_size": 10, "epochs": 2},
+            splits,
+            deadline=0.0,
+        )
+
+
+def test_final_epochs_fit_remaining_budget():
+    winner = {"parameters": {"batch_size": 20, "epochs": 100}, "fit_seconds": 50.0}
+    final = {"batch_size": 20, "epochs": 100}
+    scaled = selection._fit_remaining_budget(
+        winner, final, 60, TrainingConfig(time_budget=10), started=time.perf_counter()
+    )
+    assert MIN_EPOCHS <= scaled["epochs"] < 100

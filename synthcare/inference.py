@@ -370,7 +370,8 @@ def _numerical(name: str, numbers: tokens.NumericParse) -> tuple[ColumnSchema, p
         column.notes.append("; ".join(parts) + f" (parse rate {numbers.parse_rate:.0%}).")
     if integral:
         rounded = values.round()
-        changed = int((rounded != values).sum())
+        # NaN != NaN, so missing cells are excluded explicitly.
+        changed = int(((rounded != values) & values.notna()).sum())
         if changed:
             column.notes.append(f"{changed} non-integer value(s) were rounded to integers.")
         return column, rounded.astype("Int64")

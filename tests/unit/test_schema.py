@@ -47,6 +47,19 @@ def test_infer_integers_with_gaps_stay_int64():
     assert values.isna().sum() == 4
 
 
+def test_infer_integer_gaps_not_reported_rounded():
+    _, column = infer_one(repeat(["1", None, "NA", "2"]))
+    assert column.dtype == "int64"
+    assert not any("rounded" in note for note in column.notes)
+
+
+def test_metadata_integer_with_gaps_counts_only_rounded():
+    raw = raw_of({"dose": repeat(["1.4", None, "2", "NA"])})
+    metadata = {"columns": {"dose": {"sdtype": "numerical", "computer_representation": "Int64"}}}
+    _, schema = infer_schema(raw, metadata)
+    assert any("4 non-integer value(s) were rounded" in note for note in schema["dose"].notes)
+
+
 def test_infer_float_column():
     values, column = infer_one(repeat(["1.5", "2", "3.25"]))
     assert column.dtype == "float64"

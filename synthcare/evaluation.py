@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synthcare.transforms import _format_number, column_kinds
+from synthcare.transforms import FEW_DISTINCT_VALUES, _format_number, column_kinds
 
 logger = logging.getLogger(__name__)
 
-KS_MIN_DISTINCT = 10  # a numerical column needs more distinct values than this for KS
+KS_MIN_DISTINCT = FEW_DISTINCT_VALUES  # a numerical column needs more distinct values for KS
 BASELINE_SPLITS = 20
 
 

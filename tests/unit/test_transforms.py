@@ -144,3 +144,33 @@ def test_single_value_continuous_part_falls_back_to_labels():
     schema = make_schema({"x": ("numerical", "float64")})
     transformer = TableTransformer().fit(frame, schema)
     assert transformer.plan("x").encoding == "labels"
+
+
+def test_few_distinct_float_values_become_levels():
+    values = [11.0, 11.2, 11.3, 12.8, 13.1] * 8
+    table = pd.DataFrame({"Hb": pd.Series(values, dtype="float64")})
+    schema = make_schema({"Hb": ("numerical", "float64")})
+    plan = TableTransformer().fit(table, schema).plan("Hb")
+    assert plan.encoding == "labels"
+    assert plan.ordered
+
+
+@pytest.mark.parametrize("model", ["gaussian_copula", "empirical_copula", "tvae"])
+def test_few_distinct_values_sampled_from_real_values(model):
+    from pathlib import Path
+
+    from synthcare.evaluation import evaluate_fidelity
+    from synthcare.reading import read_table
+    from synthcare.schema import infer_schema
+    from synthcare.synthesizers import TrainingConfig, fit_synthesizer
+
+    path = Path(__file__).parents[1] / "data" / "cases" / "boolean_variants.csv"
+    table, schema = infer_schema(read_table(path))
+    config = TrainingConfig(model=model, epochs=2, seed=0)
+    synthetic = fit_synthesizer(table, schema, config).sample(len(table), seed=1)
+    real_values = set(table["Hb"].dropna().astype(float))
+    assert set(synthetic["Hb"].dropna().astype(float)) <= real_values
+    tv = next(
+        c for c in evaluate_fidelity(table, synthetic, schema)["columns"] if c["column"] == "Hb"
+    )
+    assert tv["metric"] == "tv"

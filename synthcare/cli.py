@@ -62,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         choices=MODELS,
         default="auto",
-        help="synthesizer; auto (default) scores the candidates on an unseen split and keeps the best",
+        help=(
+            "synthesizer; auto (default) scores the candidates on an unseen split "
+            "and keeps the best"
+        ),
     )
     run.add_argument(
         "--rows", type=int, metavar="N", help="rows to generate (default: the real row count)"
@@ -91,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-budget",
         type=float,
         metavar="SECONDS",
-        help="wall-clock seconds the auto model search may spend (default 300)",
+        help=(
+            "wall-clock seconds the auto model search may spend "
+            f"(default {TrainingConfig.time_budget:g})"
+        ),
     )
     run.add_argument(
         "--metadata", metavar="FILE", help="SDV metadata JSON that overrides column detection"

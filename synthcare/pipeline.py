@@ -52,7 +52,12 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file: name a folder for the report")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"--out {out_dir} cannot be created ({error.strerror}): name a folder you can write"
+        ) from error
     for name in (SYNTHETIC_FILE, REPORT_JSON_FILE, REPORT_HTML_FILE, ERROR_FILE):
         # Files of an earlier run would otherwise sit beside this run's report.
         (out_dir / name).unlink(missing_ok=True)
@@ -89,6 +94,8 @@ def run_local(
         ConfigError: if the output folder cannot be used (nothing is written then).
     """
     config = config or TrainingConfig()
+    if not 0.0 <= privacy_threshold <= 1.0:
+        raise ConfigError(f"--privacy-threshold must be between 0 and 1, got {privacy_threshold}")
     out_dir = prepare_out_dir(out_dir)
     step = "validate"
     with tempfile.TemporaryDirectory(prefix="synthcare-") as scratch:
@@ -100,7 +107,7 @@ def run_local(
         try:
             _report_progress(progress, "validate")
             prepared = steps.validate(
-                path, display_name=str(input_ref), metadata=metadata, limits=limits
+                path, display_name=_display_name(input_ref), metadata=metadata, limits=limits
             )
             if conditions:
                 conditions = steps.check_conditions(prepared, conditions)
@@ -132,7 +139,9 @@ def run_local(
             _publish(out_dir, prepared, evaluation, report)
         except SynthcareError as error:
             error_file = out_dir / ERROR_FILE
-            document = error_report(step, str(error), str(input_ref), type(error).__name__)
+            document = error_report(
+                step, str(error), _display_name(input_ref), type(error).__name__
+            )
             error_file.write_text(json.dumps(document, indent=2))
             raise RunFailed(step, error, error_file) from error
     return RunResult(out_dir, report)
@@ -145,6 +154,12 @@ def _publish(out_dir: Path, prepared, evaluation, report: dict[str, Any]) -> Non
     (out_dir / REPORT_JSON_FILE).write_text(json.dumps(report, indent=2, default=str))
     html = render_html(report, prepared.table, evaluation.synthetic)
     (out_dir / REPORT_HTML_FILE).write_text(html, encoding="utf-8")
+
+
+def _display_name(input_ref: str | Path) -> str:
+    """Name the input by its file name, so reports shared onwards carry no local path."""
+    text = str(input_ref)
+    return text if is_sample(text) else Path(text).name
 
 
 def _report_progress(progress, stage: str) -> None:

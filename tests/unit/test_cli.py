@@ -111,3 +111,22 @@ def test_cli_withheld_exit_code(tmp_path):
     assert result.returncode == 3
     assert "withheld" in result.stdout
     assert not (tmp_path / "synthetic.csv").exists()
+
+
+def test_cli_rejects_uncreatable_out(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("keep")
+    result = _run("run", str(DATA / "ra_like_60.csv"), "--out", str(blocker / "sub"), "--quiet")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "cannot be created" in result.stderr
+
+
+def test_cli_rejects_threshold_before_training(tmp_path):
+    result = _run(
+        "run", str(DATA / "ra_like_60.csv"), "--out", str(tmp_path / "o"),
+        "--privacy-threshold", "5", "--quiet",
+    )
+    assert result.returncode == 2
+    assert "--privacy-threshold" in result.stderr
+    assert not (tmp_path / "o").exists()

@@ -131,7 +131,7 @@ def infer_column(
             f"Kept as text: {numbers.leading_zero} value(s) are integers written with a leading "
             "zero (such as '007'), which marks codes rather than quantities."
         ]
-        return _categorical(name, text, missing, limits, notes)
+        return _categorical(name, values, limits, notes)
 
     dates = tokens.parse_datetimes(text, normalised=True)
     if dates is not None:
@@ -155,7 +155,7 @@ def infer_column(
             f"Treated as categorical: only {numbers.parse_rate:.0%} of the values are numbers, "
             f"below the {tokens.NUMERIC_PARSE_THRESHOLD:.0%} needed for a numerical column."
         )
-    return _categorical(name, text, missing, limits, notes)
+    return _categorical(name, values, limits, notes)
 
 
 def _native_kind(values: pd.Series) -> ColumnKind | None:
@@ -291,7 +291,7 @@ def _apply_override(
                 )
             column, typed = _datetime(name, *dates)
     else:
-        column, typed = _categorical(name, text, missing, limits, [])
+        column, typed = _categorical(name, text, limits, [])
     column.notes.insert(0, note)
     return column, typed
 
@@ -392,9 +392,9 @@ def _datetime(
 
 
 def _categorical(
-    name: str, text: pd.Series, missing: pd.Series, limits: Limits, notes: list[str]
+    name: str, values: pd.Series, limits: Limits, notes: list[str]
 ) -> tuple[ColumnSchema, pd.Series]:
-    typed = tokens.normalise_text(text).mask(missing).astype("string")
+    typed = tokens.normalise_text(values, keep_words=True).astype("string")
     categories = int(typed.nunique())
     if categories > limits.max_categories:
         raise LimitError(

@@ -35,7 +35,7 @@ def cast_values(values: pd.Series, column: ColumnSchema) -> pd.Series:
         return _to_boolean(values, column)
     if dtype == "datetime":
         return _to_datetime(values, column)
-    return tokens.normalise_text(values).astype("string")
+    return tokens.normalise_text(values, keep_words=True).astype("string")
 
 
 def _to_float(values: pd.Series, column: ColumnSchema) -> pd.Series:

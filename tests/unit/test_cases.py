@@ -182,3 +182,21 @@ def test_case_input_never_modified(path):
     except SynthcareError as err:
         assert "\n" not in str(err)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_arthritis_sample_keeps_none_level(tmp_path):
+    from synthcare.samples import write_sample_csv
+
+    raw = read_table(write_sample_csv("sample:arthritis", tmp_path))
+    table, schema = infer_schema(raw)
+    assert schema["Improved"].kind == ColumnKind.CATEGORICAL
+    assert (table["Improved"] == "None").sum() == 42
+    assert table["Improved"].isna().sum() == 0
+
+
+def test_pbc_sample_has_no_false_rounding_note(tmp_path):
+    from synthcare.samples import write_sample_csv
+
+    _, schema = infer_schema(read_table(write_sample_csv("sample:pbc", tmp_path)))
+    assert schema["trt"].dtype == "int64"
+    assert not any("rounded" in note for note in schema["trt"].notes)

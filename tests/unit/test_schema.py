@@ -96,6 +96,29 @@ def test_infer_word_tokens_become_missing():
     assert any("'negative'" in note for note in column.notes)
 
 
+def test_infer_none_level_stays_category():
+    # Shaped like the Improved column of the Arthritis trial: "None" means no improvement.
+    improved = ["None"] * 42 + ["Some"] * 14 + ["Marked"] * 28 + ["NA", ""]
+    values, column = infer_one(improved, name="Improved")
+    assert column.kind == ColumnKind.CATEGORICAL
+    assert (values == "None").sum() == 42
+    assert values.isna().sum() == 2
+
+
+def test_infer_missing_words_in_numbers_are_missing():
+    values, column = infer_one(repeat(["None", "12", "missing", "7"]))
+    assert column.kind == ColumnKind.NUMERICAL
+    assert column.parse_rate == 1.0
+    assert values.isna().sum() == 8
+
+
+def test_restore_keeps_none_category():
+    table, schema = infer_schema(raw_of({"Improved": repeat(["None", "Some", "Marked"])}))
+    restored = restore_dtypes(pd.DataFrame({"Improved": ["None", "NA", "Some"]}), schema)
+    assert restored["Improved"].tolist()[0] == "None"
+    assert restored["Improved"].isna().tolist() == [False, True, False]
+
+
 def test_infer_numbers_with_common_unit():
     values, column = infer_one(repeat(["12 mg/dl", "7.5 MG/DL", "<3 mg/dl", "9", "negative"]))
     assert column.kind == ColumnKind.NUMERICAL

@@ -113,7 +113,7 @@ def infer_column(
 
     booleans = tokens.parse_booleans(text, normalised=True)
     if booleans is not None:
-        return ColumnSchema(name, ColumnKind.BOOLEAN, "boolean"), booleans
+        return _boolean(name, text), booleans
 
     numbers = tokens.parse_numbers(text, decimal, normalised=True)
     if numbers.parse_rate >= tokens.NUMERIC_PARSE_THRESHOLD and numbers.plain > 0:
@@ -274,7 +274,7 @@ def _apply_override(
                 f"The metadata sets column {name!r} to boolean, but {bad!r} is not a boolean "
                 "value (yes/no, true/false, 1/0). Fix the metadata or the column."
             )
-        column, typed = ColumnSchema(name, ColumnKind.BOOLEAN, "boolean"), booleans
+        column, typed = _boolean(name, tokens.normalise_text(text)), booleans
     elif kind == "datetime":
         if native == ColumnKind.DATETIME:
             column = ColumnSchema(name, ColumnKind.DATETIME, "datetime", parse_rate=1.0)
@@ -305,6 +305,14 @@ def _identifier(name: str, reason: str) -> ColumnSchema:
     )
 
 
+def _boolean(name: str, text: pd.Series) -> ColumnSchema:
+    """Return the schema of a boolean column read from normalised text."""
+    true_token, false_token = tokens.boolean_tokens(text, normalised=True)
+    return ColumnSchema(
+        name, ColumnKind.BOOLEAN, "boolean", true_token=true_token, false_token=false_token
+    )
+
+
 def _empty(name: str, values: pd.Series) -> ColumnSchema:
     return ColumnSchema(
         name, ColumnKind.EMPTY, "string", notes=["No values: not modelled, left empty."]
@@ -319,7 +327,9 @@ def _constant(name: str, text: str, decimal: str, length: int) -> tuple[ColumnSc
     single = pd.Series([text], dtype="string")
     booleans = tokens.parse_booleans(single)
     if booleans is not None:
-        return _constant_from_value(name, bool(booleans.iloc[0]), length)
+        column, typed = _constant_from_value(name, bool(booleans.iloc[0]), length)
+        column.true_token, column.false_token = tokens.boolean_tokens(single)
+        return column, typed
     numbers = tokens.parse_numbers(single, decimal)
     if numbers.plain == 1 and numbers.leading_zero == 0:
         value = float(numbers.values.iloc[0])

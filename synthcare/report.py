@@ -165,13 +165,50 @@ def _restore_formula(value: str) -> str:
     return value
 
 
+def _boolean_text(values: pd.Series, true_token: str, false_token: str | None) -> pd.Series:
+    """Write booleans with the input's tokens, neutralised like any other text."""
+    false_token = false_token or "false"
+
+    def to_text(value: object) -> object:
+        if pd.isna(value):
+            return value
+        return _neutralise_formula(true_token if bool(value) else false_token)
+
+    return values.astype(object).map(to_text)
+
+
+def _boolean_values(
+    values: pd.Series, true_token: str | None, false_token: str | None
+) -> pd.Series:
+    """Read boolean cells written with the schema's tokens or as true/false.
+
+    Other texts (``yes``, ``1``) are left for ``restore_dtypes``, which parses them or raises
+    ``InputError`` naming the value.
+    """
+    truths = {"true", (true_token or "true").lower()}
+    falsities = {"false", (false_token or "false").lower()}
+
+    def to_value(value: object) -> object:
+        if pd.isna(value):
+            return pd.NA
+        text = _restore_formula(str(value)).strip()
+        if text.lower() in truths:
+            return True
+        if text.lower() in falsities:
+            return False
+        return text
+
+    return values.map(to_value)
+
+
 def synthetic_csv_text(frame: pd.DataFrame, schema: Schema) -> str:
     """Write the synthetic table as CSV text that is safe to open in a spreadsheet.
 
     Text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
     leading apostrophe, so a spreadsheet shows them as text instead of running them as a
     formula. Numbers are written as numbers, integers without a decimal point, dates in the
-    input's format. Lines end with CRLF as RFC 4180 says.
+    input's format, booleans with the input's true and false texts when the schema has them.
+    Lines end with CRLF as RFC 4180 says.
     """
     columns = {column.name: column for column in schema.columns}
     output = pd.DataFrame(index=frame.index)
@@ -181,6 +218,8 @@ def synthetic_csv_text(frame: pd.DataFrame, schema: Schema) -> str:
         if column is not None and column.kind == ColumnKind.DATETIME:
             text_format = column.datetime_format or "%Y-%m-%d"
             output[name] = pd.to_datetime(values).dt.strftime(text_format)
+        elif column is not None and column.dtype == "boolean" and column.true_token:
+            output[name] = _boolean_text(values, column.true_token, column.false_token)
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             output[name] = values
         else:
@@ -231,9 +270,7 @@ def read_synthetic_csv(source: str | Path | bytes, schema: Schema) -> pd.DataFra
                 values, format=column.datetime_format or "ISO8601", errors="coerce"
             )
         elif column.dtype == "boolean":
-            typed[column.name] = values.map(
-                lambda value: pd.NA if pd.isna(value) else value.strip().lower() == "true"
-            )
+            typed[column.name] = _boolean_values(values, column.true_token, column.false_token)
         else:
             typed[column.name] = values.map(
                 lambda value: value if pd.isna(value) else _restore_formula(value)

@@ -61,6 +61,10 @@ class ColumnSchema:
             any; None otherwise.
         parse_rate: Share of non-missing cells that gave a value of the column's type, for
             numerical and datetime columns.
+        true_token: Text the input used for true in a boolean column (such as ``yes`` or
+            ``TRUE``), written back in the synthetic CSV; None for other columns and for typed
+            input, which is written as ``True``.
+        false_token: Text the input used for false, paired with ``true_token``.
         notes: Plain sentences about what was detected or changed.
     """
 
@@ -71,6 +75,8 @@ class ColumnSchema:
     constant_value: Any = None
     token_rule: str | None = None
     parse_rate: float | None = None
+    true_token: str | None = None
+    false_token: str | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -88,6 +94,8 @@ class ColumnSchema:
             "constant_value": self.constant_value,
             "token_rule": self.token_rule,
             "parse_rate": self.parse_rate,
+            "true_token": self.true_token,
+            "false_token": self.false_token,
             "notes": list(self.notes),
         }
 
@@ -125,7 +133,7 @@ class ColumnSchema:
         notes = data.get("notes") or []
         if not isinstance(notes, list):
             raise ConfigError(f"Invalid notes for column {name!r}: expected a list.")
-        for key in ("datetime_format", "token_rule"):
+        for key in ("datetime_format", "token_rule", "true_token", "false_token"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise ConfigError(f"Invalid {key} {data[key]!r} for column {name!r}.")
         constant_value = data.get("constant_value")
@@ -145,6 +153,8 @@ class ColumnSchema:
             constant_value=constant_value,
             token_rule=data.get("token_rule"),
             parse_rate=None if parse_rate is None else float(parse_rate),
+            true_token=data.get("true_token"),
+            false_token=data.get("false_token"),
             notes=[str(note) for note in notes],
         )
 

@@ -242,6 +242,45 @@ def parse_booleans(
     return result
 
 
+# The false word that goes with each true word, and the reverse, for columns where only one
+# of the two appears.
+_BOOLEAN_PARTNERS = {"yes": "no", "y": "n", "true": "false", "t": "f", "1": "0", "1.0": "0.0"}
+_BOOLEAN_PARTNERS.update({false: true for true, false in list(_BOOLEAN_PARTNERS.items())})
+
+
+def boolean_tokens(values: pd.Series, *, normalised: bool = False) -> tuple[str, str]:
+    """Return the texts a boolean column uses for true and false, as written in the input.
+
+    The most frequent spelling of each side wins (``yes`` over ``Y``). A side that never
+    appears takes the partner of the other side in the same letter case (``TRUE`` gives
+    ``FALSE``). A column of digits only gives ``1`` and ``0``.
+    """
+    text = (values if normalised else normalise_text(values)).dropna()
+    lowered = text.str.lower()
+    true_texts = text[_mask(lowered.isin(TRUE_WORDS))]
+    false_texts = text[_mask(lowered.isin(FALSE_WORDS))]
+    if true_texts.empty and false_texts.empty:
+        true_texts = text[_mask(lowered.isin({"1", "1.0"}))]
+        false_texts = text[_mask(lowered.isin({"0", "0.0"}))]
+    true_token = str(true_texts.value_counts().index[0]) if len(true_texts) else None
+    false_token = str(false_texts.value_counts().index[0]) if len(false_texts) else None
+    if true_token is None and false_token is None:
+        return "true", "false"
+    if true_token is None:
+        true_token = _same_case(_BOOLEAN_PARTNERS[false_token.lower()], false_token)
+    if false_token is None:
+        false_token = _same_case(_BOOLEAN_PARTNERS[true_token.lower()], true_token)
+    return true_token, false_token
+
+
+def _same_case(word: str, model: str) -> str:
+    if model.isupper():
+        return word.upper()
+    if model[:1].isupper():
+        return word.capitalize()
+    return word
+
+
 def parse_datetimes(
     values: pd.Series, fmt: str | None = None, *, normalised: bool = False
 ) -> tuple[pd.Series, str, float] | None:

@@ -1,6 +1,7 @@
 """Each awkward input file behaves as documented in docs/inputs.md."""
 
 import hashlib
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -172,6 +173,20 @@ def test_boolean_variants_keep_missing():
     assert table["fbs"].isna().sum() == raw.frame["fbs"].isna().sum()
     assert table["fbs"].isna().sum() > 0
     assert table["smoker"].iloc[0]
+
+
+def test_boolean_variants_csv_keeps_tokens():
+    from synthcare.report import read_synthetic_csv, synthetic_csv_text
+
+    raw, table, schema = load("boolean_variants.csv")
+    text = synthetic_csv_text(table, schema)
+    written = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    present = raw.frame["fbs"].notna()
+    assert written["smoker"].tolist() == raw.frame["smoker"].str.strip().tolist()
+    assert written["fbs"][present].tolist() == raw.frame["fbs"][present].str.strip().tolist()
+    again = read_synthetic_csv(text, schema)
+    pd.testing.assert_series_equal(again["smoker"], table["smoker"])
+    pd.testing.assert_series_equal(again["fbs"], table["fbs"])
 
 
 @pytest.mark.parametrize("path", sorted(CASES.glob("*.csv")), ids=lambda p: p.name)

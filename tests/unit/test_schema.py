@@ -473,6 +473,47 @@ def test_schema_round_trip_json():
     assert again == schema
 
 
+def test_schema_boolean_tokens_round_trip():
+    _, schema = infer_schema(raw_of({"smoker": repeat(["yes", "no", "no"])}))
+    assert schema["smoker"].true_token == "yes"
+    assert schema["smoker"].false_token == "no"
+    data = json.loads(json.dumps(schema.to_dict()))
+    assert data["columns"][0]["true_token"] == "yes"
+    assert Schema.from_dict(data)["smoker"].false_token == "no"
+
+
+def test_schema_without_boolean_tokens_loads():
+    data = {"columns": [{"name": "smoker", "kind": "boolean", "dtype": "boolean"}]}
+    column = Schema.from_dict(data)["smoker"]
+    assert column.true_token is None
+    assert column.false_token is None
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["TRUE", "FALSE", "TRUE"], ("TRUE", "FALSE")),
+        (["Y", "N", "Y"], ("Y", "N")),
+        (["True", None, "True", "no"], ("True", "no")),
+    ],
+)
+def test_infer_boolean_tokens(texts, expected):
+    _, column = infer_one(repeat(texts))
+    assert (column.true_token, column.false_token) == expected
+
+
+def test_infer_boolean_token_partner_when_one_side_missing():
+    _, column = infer_one(repeat(["TRUE", None]))
+    assert column.kind == ColumnKind.BOOLEAN
+    assert (column.true_token, column.false_token) == ("TRUE", "FALSE")
+
+
+def test_infer_constant_boolean_keeps_tokens():
+    _, column = infer_one(repeat(["Yes"]))
+    assert column.kind == ColumnKind.CONSTANT
+    assert (column.true_token, column.false_token) == ("Yes", "No")
+
+
 def test_schema_helpers():
     _, schema = infer_schema(mixed_raw())
     assert schema.modelled() == ["Hb", "ESR", "smoker", "visit", "ward"]
@@ -491,6 +532,7 @@ def test_schema_helpers():
         {"columns": [{"name": "a", "kind": "numerical", "dtype": "int32"}]},
         {"columns": [{"kind": "numerical", "dtype": "int64"}]},
         {"schema_version": 99, "columns": []},
+        {"columns": [{"name": "a", "kind": "boolean", "dtype": "boolean", "true_token": 1}]},
     ],
 )
 def test_schema_from_dict_invalid(data):

@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 class Progress(Protocol):
     """Callable that receives progress: a stage name, units done, units in all, a message."""
 
-    def __call__(self, stage: str, done: int, total: int, message: str = "") -> None: ...
+    def __call__(self, stage: str, done: int, total: int, message: str = "") -> None:
+        """Record that ``done`` of ``total`` units of ``stage`` are finished."""
 
 
 class TerminalProgress:

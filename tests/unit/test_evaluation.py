@@ -133,3 +133,25 @@ def test_boolean_with_missing_in_correlation():
     schema = make_schema({"flag": ("boolean", "boolean"), "x": ("numerical", "float64")})
     result = evaluate_fidelity(frame, frame.copy(), schema)
     assert result["correlation_similarity"] == pytest.approx(1.0)
+
+
+def test_ks_exact_fallback_warning_silenced(monkeypatch):
+    import warnings
+
+    from scipy.stats import _stats_py
+
+    def failing_exact(n1, n2, g, d, alternative):
+        return False, d, np.nan
+
+    # Force the exact p-value to fail as it does on some sample sizes, so SciPy warns and
+    # switches to the asymptotic p-value.
+    monkeypatch.setattr(_stats_py, "_attempt_exact_2kssamp", failing_exact)
+    real = pd.Series(np.linspace(0, 1, 40), name="x")
+    synthetic = pd.Series(np.linspace(0.1, 1.1, 37), name="x")
+    with pytest.warns(RuntimeWarning, match="Exact calculation unsuccessful"):
+        expected = ks_2samp(real, synthetic)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = compare_column(real, synthetic, "numerical", "ks")
+    assert result["statistic"] == expected.statistic
+    assert result["p_value"] == expected.pvalue

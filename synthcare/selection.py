@@ -161,12 +161,12 @@ def select_and_fit(
 
     candidates: list[dict] = []
     final_parameters: dict[str, dict | None] = {}
+    total = len(CANDIDATES) * len(splits)
     for number, model in enumerate(CANDIDATES):
         elapsed = time.perf_counter() - started
         entry: dict = {"model": model}
         candidates.append(entry)
-        if progress is not None:
-            progress("model search", number, len(CANDIDATES), f"scoring {model}")
+        report = _split_reporter(progress, model, number * len(splits), len(splits), total)
 
         search_parameters = None
         if model in NEURAL_MODELS:
@@ -182,6 +182,9 @@ def select_and_fit(
             entry["budget"] = note
             if search_parameters is None:
                 entry["status"] = "skipped"
+                if progress is not None:
+                    message = f"{model} skipped: no time left in the budget"
+                    progress("model search", (number + 1) * len(splits), total, message)
                 continue
             final_parameters[model] = final
             entry["parameters"] = search_parameters
@@ -197,6 +200,7 @@ def select_and_fit(
                     search_parameters,
                     splits,
                     deadline=started + config.time_budget,
+                    report=report,
                 )
             )
         except _OverBudget as error:
@@ -234,7 +238,7 @@ def select_and_fit(
     search_seconds = time.perf_counter() - started
 
     if progress is not None:
-        progress("model search", len(CANDIDATES), len(CANDIDATES), f"winner {winner['model']}")
+        progress("model search", total, total, f"winner {winner['model']}")
     final = final_parameters.get(winner["model"])
     if final is not None:
         final = _fit_remaining_budget(winner, final, rows, config, started)
@@ -293,6 +297,17 @@ def _fit_remaining_budget(
     return final
 
 
+def _split_reporter(progress, model: str, done_before: int, splits: int, total: int):
+    """Return ``report(split)`` that tells ``progress`` which split of ``model`` starts."""
+
+    def report(split: int) -> None:
+        if progress is not None:
+            message = f"{model} split {split + 1}/{splits}"
+            progress("model search", done_before + split, total, message)
+
+    return report
+
+
 def _score_candidate(
     table: pd.DataFrame,
     schema,
@@ -302,8 +317,11 @@ def _score_candidate(
     parameters: dict | None,
     splits: list[tuple[np.ndarray, np.ndarray]],
     deadline: float | None = None,
+    report=None,
 ) -> dict:
     """Fit ``model`` on each training split and score it on the matching holdout split.
+
+    ``report(split)``, if given, is called with the 0-based number of each split as it starts.
 
     Raises:
         _OverBudget: if a neural model's next split would end after ``deadline``
@@ -328,6 +346,8 @@ def _score_candidate(
                     "would end after the time budget"
                 )
         previous_start = split_started
+        if report is not None:
+            report(repeat)
         train = table.iloc[train_index].reset_index(drop=True)
         holdout = table.iloc[holdout_index].reset_index(drop=True)
         split_config = replace(config, model=model, seed=config.seed + repeat)

@@ -132,3 +132,21 @@ def test_final_epochs_fit_remaining_budget():
         winner, final, 60, TrainingConfig(time_budget=10), started=time.perf_counter()
     )
     assert MIN_EPOCHS <= scaled["epochs"] < 100
+
+
+def test_auto_reports_each_candidate_split(monkeypatch):
+    table, schema = ra_table()
+    calls = []
+    progress = lambda stage, done, total, message="": calls.append((stage, done, total, message))  # noqa: E731
+    fit_synthesizer(table, schema, TrainingConfig(model="auto", time_budget=5), progress=progress)
+    search = [call for call in calls if call[0] == "model search"]
+    splits = selection.REPEATED_SPLITS
+    total = len(selection.CANDIDATES) * splits
+    assert all(call[2] == total for call in search)
+    messages = [call[3] for call in search]
+    for model in ("empirical_copula", "gaussian_copula"):
+        for split in range(1, splits + 1):
+            assert f"{model} split {split}/{splits}" in messages
+    done = [call[1] for call in search]
+    assert done == sorted(done)
+    assert done[-1] == total

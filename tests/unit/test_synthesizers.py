@@ -32,7 +32,7 @@ def test_models_names():
 def test_config_defaults():
     config = TrainingConfig()
     assert config.model == "auto"
-    assert config.time_budget == 300.0
+    assert config.time_budget == 60.0
 
 
 def test_config_hyperparameters_round_trip():

@@ -1,8 +1,8 @@
 """The ``synthcare`` command line.
 
-Exit codes: 0 the synthetic table was published, 2 the input or an option was rejected or a
-step failed (``error.json`` says why), 3 the report was written but the privacy gate withheld
-the synthetic table.
+Exit codes: 0 the synthetic table was published. 2 an option was rejected, or the input was
+rejected or a step failed (then ``error.json`` records the reason). 3 the report was written
+but the privacy gate withheld the synthetic table.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ ERROR_FILE = "error.json"
 
 @dataclass
 class RunResult:
-    """Where a local run wrote its files and its headline numbers."""
+    """Output folder and report document of a finished local run."""
 
     out_dir: Path
     report: dict[str, Any]
@@ -38,7 +38,7 @@ class RunResult:
 
 
 class RunFailed(SynthcareError):
-    """A run stopped at a step; ``error.json`` in the output folder says why."""
+    """Failure of a run at one step. ``error.json`` in the output folder records the reason."""
 
     def __init__(self, step: str, error: SynthcareError, error_file: Path) -> None:
         super().__init__(str(error))

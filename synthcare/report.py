@@ -208,7 +208,7 @@ def synthetic_csv_text(frame: pd.DataFrame, schema: Schema) -> str:
     leading apostrophe, so a spreadsheet shows them as text instead of running them as a
     formula. Numbers are written as numbers, integers without a decimal point, dates in the
     input's format, booleans with the input's true and false texts when the schema has them.
-    Lines end with CRLF as RFC 4180 says.
+    Lines end with CRLF, as RFC 4180 specifies.
     """
     columns = {column.name: column for column in schema.columns}
     output = pd.DataFrame(index=frame.index)

@@ -41,9 +41,9 @@ DEFAULT_PRIVACY_THRESHOLD = 0.6
 # with the unseen half, just as the real-against-real baseline compares two halves.
 HOLDOUT_REPEATS = 3
 # Folds behind the DCR holdout share of tables up to CROSS_FIT_MAX_ROWS rows. Each fold's model
-# sees 80 % of the rows, close to the published model's training set. Half splits fit on 30 rows
-# of a 60-row table and measured shares of 0.65 to 0.77 for every model, while five folds
-# measured 0.55 for the same empirical copula (tests/data/ra_like_60.csv, 10 fits).
+# is fitted on 80 % of the rows, close to the published model's training set. Half splits fit
+# on 30 rows of a 60-row table measured shares of 0.65 to 0.77 for every model, while five
+# folds measured 0.55 for the same empirical copula (tests/data/ra_like_60.csv, 10 fits).
 DCR_FOLDS = 5
 CROSS_FIT_MAX_ROWS = 1_000
 # Tables of up to this many rows repeat the cross-fitting with a second shuffle, because a
@@ -227,8 +227,8 @@ def validate(
 def train(prepared: Prepared, config: TrainingConfig, progress=None) -> TrainedModel:
     """Fit a synthesizer on the prepared table and check its privacy on held-out rows.
 
-    The model is fitted on all rows, then the holdout check refits it on parts of the table and
-    measures, on the rows each fit never saw, the KS complement and the share of synthetic rows
+    The model is fitted on all rows. The holdout check then refits it on parts of the table. On
+    the rows each fit never saw, it measures the KS complement and the share of synthetic rows
     closer to a training row than to an unseen row (about 0.5 means no memorisation).
 
     Args:

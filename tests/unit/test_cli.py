@@ -21,6 +21,20 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _run_ra_table(out, *options: str) -> subprocess.CompletedProcess:
+    """Run the fast Gaussian copula on the RA-like table with extra options."""
+    return _run(
+        "run",
+        str(DATA / "ra_like_60.csv"),
+        "--out",
+        str(out),
+        "--model",
+        "gaussian_copula",
+        "--quiet",
+        *options,
+    )
+
+
 def test_cli_help_names_units():
     result = _run("run", "--help")
     assert result.returncode == 0
@@ -30,17 +44,7 @@ def test_cli_help_names_units():
 
 
 def test_cli_run_publishes(tmp_path):
-    result = _run(
-        "run",
-        str(DATA / "ra_like_60.csv"),
-        "--out",
-        str(tmp_path),
-        "--model",
-        "gaussian_copula",
-        "--privacy-threshold",
-        "1",
-        "--quiet",
-    )
+    result = _run_ra_table(tmp_path, "--privacy-threshold", "1")
     assert result.returncode == 0, result.stderr
     assert "mean KS complement" in result.stdout
     assert str(tmp_path / "report.html") in result.stdout
@@ -81,33 +85,13 @@ def test_cli_rejects_unknown_sample(tmp_path):
 
 
 def test_cli_rejects_condition_outside_range(tmp_path):
-    result = _run(
-        "run",
-        str(DATA / "ra_like_60.csv"),
-        "--out",
-        str(tmp_path),
-        "--model",
-        "gaussian_copula",
-        "--condition",
-        "Hb=99",
-        "--quiet",
-    )
+    result = _run_ra_table(tmp_path, "--condition", "Hb=99")
     assert result.returncode == 2
     assert "outside the real range" in result.stderr
 
 
 def test_cli_withheld_exit_code(tmp_path):
-    result = _run(
-        "run",
-        str(DATA / "ra_like_60.csv"),
-        "--out",
-        str(tmp_path),
-        "--model",
-        "gaussian_copula",
-        "--privacy-threshold",
-        "0",
-        "--quiet",
-    )
+    result = _run_ra_table(tmp_path, "--privacy-threshold", "0")
     assert result.returncode == 3
     assert "withheld" in result.stdout
     assert not (tmp_path / "synthetic.csv").exists()
@@ -124,8 +108,13 @@ def test_cli_rejects_uncreatable_out(tmp_path):
 
 def test_cli_rejects_threshold_before_training(tmp_path):
     result = _run(
-        "run", str(DATA / "ra_like_60.csv"), "--out", str(tmp_path / "o"),
-        "--privacy-threshold", "5", "--quiet",
+        "run",
+        str(DATA / "ra_like_60.csv"),
+        "--out",
+        str(tmp_path / "o"),
+        "--privacy-threshold",
+        "5",
+        "--quiet",
     )
     assert result.returncode == 2
     assert "--privacy-threshold" in result.stderr

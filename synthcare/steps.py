@@ -20,6 +20,14 @@ import numpy as np
 import pandas as pd
 
 from synthcare import __version__
+from synthcare.crossfit import (
+    CROSS_FIT_MAX_ROWS,
+    FOLDS,
+    dcr_share,
+    fit_fold,
+    fold_plan,
+    rounds_for,
+)
 from synthcare.errors import ConfigError, GenerationError, InputError, TrainingError
 from synthcare.evaluation import evaluate_fidelity
 from synthcare.limits import DEFAULT_LIMITS, Limits
@@ -40,15 +48,6 @@ DEFAULT_PRIVACY_THRESHOLD = 0.6
 # Random half splits behind the holdout KS complement, which compares a model fitted on one half
 # with the unseen half, just as the real-against-real baseline compares two halves.
 HOLDOUT_REPEATS = 3
-# Folds behind the DCR holdout share of tables up to CROSS_FIT_MAX_ROWS rows. Each fold's model
-# is fitted on 80 % of the rows, close to the published model's training set. Half splits fit
-# on 30 rows of a 60-row table measured shares of 0.65 to 0.77 for every model, while five
-# folds measured 0.55 for the same empirical copula (tests/data/ra_like_60.csv, 10 fits).
-DCR_FOLDS = 5
-CROSS_FIT_MAX_ROWS = 1_000
-# Tables of up to this many rows repeat the cross-fitting with a second shuffle, because a
-# 12-row fold of a 60-row table gives DCR shares that vary by about 0.1 between folds.
-REPEATED_CROSS_FIT_MAX_ROWS = 200
 # Ceiling on the rows fitted per holdout repeat: above it the check uses a random subsample,
 # because its only aim is the DCR share, which needs hundreds of rows, not tens of thousands.
 HOLDOUT_MAX_ROWS = 5_000
@@ -253,7 +252,13 @@ def train(prepared: Prepared, config: TrainingConfig, progress=None) -> TrainedM
 
     # The holdout check refits the model that was chosen, so auto's search runs only once.
     holdout_started = time.perf_counter()
-    holdout = _holdout_check(table, schema, replace(config, model=synthesizer.model_name), progress)
+    holdout = _holdout_check(
+        table,
+        schema,
+        replace(config, model=synthesizer.model_name),
+        progress,
+        search=synthesizer.info.get("holdout") if config.model == "auto" else None,
+    )
     holdout["seconds"] = round(time.perf_counter() - holdout_started, 3)
 
     info = {
@@ -271,14 +276,19 @@ def train(prepared: Prepared, config: TrainingConfig, progress=None) -> TrainedM
     return TrainedModel(synthesizer, schema, config, info)
 
 
-def _holdout_check(table: pd.DataFrame, schema: Schema, config: TrainingConfig, progress) -> dict:
+def _holdout_check(
+    table: pd.DataFrame, schema: Schema, config: TrainingConfig, progress, search=None
+) -> dict:
     """Refit the model on parts of the table and score it on the rows each fit never saw.
 
-    Returns the holdout KS complement (mean over random half splits) and the DCR holdout share
-    (mean over cross-fitting folds for tables of up to ``CROSS_FIT_MAX_ROWS`` rows, otherwise
-    over the half splits).
+    The holdout KS complement is the mean over random half splits. The DCR holdout share is the
+    mean over the cross-fitting folds of :mod:`synthcare.crossfit` for tables of up to
+    ``CROSS_FIT_MAX_ROWS`` rows, otherwise over the half splits. When ``search`` holds the
+    ``auto`` search's fold shares for a copula winner, they are the shares these folds would
+    give (same folds, same seeds, deterministic fits), so they are reused, not recomputed. A
+    neural winner is refitted, because its final fit may train for more epochs than the search.
     """
-    if len(table) < 2 * DCR_FOLDS:
+    if len(table) < 2 * FOLDS:
         return {"repeats": 0, "dcr_holdout_share": None, "ks_mean_complement": None}
 
     rng = np.random.default_rng(config.seed)
@@ -286,56 +296,76 @@ def _holdout_check(table: pd.DataFrame, schema: Schema, config: TrainingConfig, 
     if len(table) > 2 * HOLDOUT_MAX_ROWS:
         sample = table.sample(n=2 * HOLDOUT_MAX_ROWS, random_state=config.seed)
     cross_fit = len(sample) <= CROSS_FIT_MAX_ROWS
-    # A neural fit takes seconds to minutes where a copula fit takes milliseconds, so neural
-    # models get one half split and one round of folds: six fits instead of thirteen.
     neural = config.model in NEURAL_MODELS
     repeats = HOLDOUT_REPEATS if cross_fit and not neural else 1
+    folds = (
+        fold_plan(len(sample), config.seed, rounds_for(len(sample), neural)) if cross_fit else []
+    )
+    reused = (
+        search is not None
+        and not neural
+        and cross_fit
+        and sample is table
+        and len(search.get("dcr_holdout_shares") or []) == len(folds)
+    )
 
-    splits = []
+    halves = []
     for _ in range(repeats):
         order = rng.permutation(len(sample))
-        splits.append(("half split", order[: len(sample) // 2], order[len(sample) // 2 :]))
-    cross_fit_repeats = 2 if len(sample) <= REPEATED_CROSS_FIT_MAX_ROWS and not neural else 1
-    for _ in range(cross_fit_repeats if cross_fit else 0):
-        folds = np.array_split(rng.permutation(len(sample)), DCR_FOLDS)
-        for index, fold in enumerate(folds):
-            rest = np.concatenate([other for number, other in enumerate(folds) if number != index])
-            splits.append(("fold", rest, fold))
+        halves.append((order[: len(sample) // 2], order[len(sample) // 2 :]))
+    steps = len(halves) + (0 if reused else len(folds))
 
     ks_scores: list[float] = []
     shares: list[float] = []
-    for number, (kind, train_rows, holdout_rows) in enumerate(splits):
+    for number, (train_rows, holdout_rows) in enumerate(halves):
         if progress is not None:
-            progress("holdout check", number, len(splits), f"{kind} {number + 1}")
+            progress("holdout check", number, steps, f"half split {number + 1}")
         train_part = sample.iloc[train_rows].reset_index(drop=True)
         holdout_part = sample.iloc[holdout_rows].reset_index(drop=True)
         seed = config.seed + number + 1
+        synthetic = _refit_and_sample(train_part, schema, replace(config, seed=seed), seed)
+        fidelity = evaluate_fidelity(holdout_part, synthetic, schema, seed=config.seed)
+        if fidelity["ks_mean_complement"] is not None:
+            ks_scores.append(float(fidelity["ks_mean_complement"]))
+        if not cross_fit:
+            measured = dcr(train_part, holdout_part, synthetic, schema, seed=seed)
+            shares.append(float(measured["holdout_share"]))
+
+    if reused:
+        shares = [float(share) for share in search["dcr_holdout_shares"]]
+    for number, fold in enumerate([] if reused else folds):
+        if progress is not None:
+            progress("holdout check", len(halves) + number, steps, f"fold {number + 1}")
         try:
-            fitted = fit_synthesizer(train_part, schema, replace(config, seed=seed), progress=None)
-            synthetic = restore_dtypes(fitted.sample(len(holdout_part), seed=seed), schema)
+            shares.append(dcr_share(fit_fold(sample, schema, config, fold), schema))
         except (ConfigError, InputError, TrainingError):
             raise
         except Exception as error:  # SDV and torch raise many unrelated types
             raise TrainingError(f"training the {config.model} model failed: {error}") from error
 
-        if kind == "half split":
-            fidelity = evaluate_fidelity(holdout_part, synthetic, schema, seed=config.seed)
-            if fidelity["ks_mean_complement"] is not None:
-                ks_scores.append(float(fidelity["ks_mean_complement"]))
-        if kind == "fold" or not cross_fit:
-            measured = dcr(train_part, holdout_part, synthetic, schema, seed=seed)
-            shares.append(float(measured["holdout_share"]))
-
     if progress is not None:
-        progress("holdout check", len(splits), len(splits))
+        progress("holdout check", steps, steps)
     return {
         "repeats": repeats,
         "rows_per_half": len(sample) // 2,
-        "dcr_method": f"{DCR_FOLDS}-fold cross-fitting" if cross_fit else "half split",
+        "dcr_method": f"{FOLDS}-fold cross-fitting" if cross_fit else "half split",
+        "dcr_folds": len(folds),
+        "dcr_reused_from_search": reused,
         "dcr_holdout_shares": [round(share, 4) for share in shares],
         "dcr_holdout_share": round(float(np.mean(shares)), 4),
         "ks_mean_complement": round(float(np.mean(ks_scores)), 4) if ks_scores else None,
     }
+
+
+def _refit_and_sample(train: pd.DataFrame, schema: Schema, config: TrainingConfig, seed: int):
+    """Fit the configured model on ``train`` and sample as many typed rows as ``train`` has."""
+    try:
+        fitted = fit_synthesizer(train, schema, config, progress=None)
+        return restore_dtypes(fitted.sample(len(train), seed=seed), schema)
+    except (ConfigError, InputError, TrainingError):
+        raise
+    except Exception as error:  # SDV and torch raise many unrelated types
+        raise TrainingError(f"training the {config.model} model failed: {error}") from error
 
 
 def _value_ranges(table: pd.DataFrame, schema: Schema) -> dict[str, Any]:

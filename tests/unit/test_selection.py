@@ -4,8 +4,12 @@ import time
 import pytest
 from model_tables import mixed_table, ra_table
 
-from synthcare import selection
+from synthcare import crossfit, selection
 from synthcare.synthesizers import MIN_EPOCHS, TrainingConfig, fit_synthesizer
+
+
+def two_folds(rows, seed, rounds=1):
+    return crossfit.fold_plan(rows, seed, 1)[:2]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +33,8 @@ def test_auto_scores_copula_candidates(auto_fit):
         assert scored[model]["status"] in ("passed", "rejected")
         assert 0 < scored[model]["ks_mean_complement"] <= 1
         assert 0 <= scored[model]["dcr_holdout_share"] <= 1
-        assert len(scored[model]["dcr_holdout_shares"]) == selection.REPEATED_SPLITS
+        assert len(scored[model]["dcr_holdout_shares"]) == 2 * crossfit.FOLDS
+        assert len(scored[model]["fold_scores"]) == 2 * crossfit.FOLDS
 
 
 def test_auto_skips_neural_on_short_budget(auto_fit):
@@ -49,15 +54,37 @@ def test_auto_info_is_json(auto_fit):
     json.dumps(auto_fit.info)
 
 
-def test_auto_winner_has_best_score_among_passed(auto_fit):
+def test_auto_winner_is_within_one_standard_error_of_best(auto_fit):
     passed = [c for c in auto_fit.info["candidates"] if c["status"] == "passed"]
-    if passed:
-        assert auto_fit.model_name == max(passed, key=lambda c: c["score"])["model"]
+    assert passed
+    best = max(passed, key=lambda c: c["score"])
+    winner = next(c for c in passed if c["model"] == auto_fit.model_name)
+    if winner is not best:
+        assert best["score"] - winner["score"] <= winner["standard_error"]
+
+
+def test_choose_prefers_earlier_candidate_within_noise():
+    first = {"model": "a", "score": 0.76, "fold_scores": [0.70, 0.80, 0.75, 0.79]}
+    second = {"model": "b", "score": 0.77, "fold_scores": [0.80, 0.70, 0.76, 0.82]}
+    assert selection.choose([first, second]) is first
+    assert first["standard_error"] > 0.01
+
+
+def test_choose_takes_later_candidate_that_wins_every_fold():
+    first = {"model": "a", "score": 0.70, "fold_scores": [0.70, 0.71, 0.69, 0.70]}
+    second = {"model": "b", "score": 0.80, "fold_scores": [0.80, 0.79, 0.81, 0.80]}
+    assert selection.choose([first, second]) is second
+
+
+def test_choose_passes_over_candidate_with_one_shared_fold():
+    first = {"model": "a", "score": 0.79, "fold_scores": [0.79]}
+    second = {"model": "b", "score": 0.80, "fold_scores": [0.80, 0.80]}
+    assert selection.choose([first, second]) is second
 
 
 def test_auto_privacy_fallback(monkeypatch):
     monkeypatch.setattr(selection, "PRIVACY_THRESHOLD", 0.0)
-    monkeypatch.setattr(selection, "REPEATED_SPLITS", 1)
+    monkeypatch.setattr(selection, "fold_plan", two_folds)
     table, schema = mixed_table(rows=60)
     fitted = fit_synthesizer(table, schema, TrainingConfig(time_budget=2))
     scored = [c for c in fitted.info["candidates"] if "dcr_holdout_share" in c]
@@ -67,7 +94,7 @@ def test_auto_privacy_fallback(monkeypatch):
 
 
 def test_auto_includes_neural_with_explicit_epochs(monkeypatch):
-    monkeypatch.setattr(selection, "REPEATED_SPLITS", 1)
+    monkeypatch.setattr(selection, "fold_plan", two_folds)
     table, schema = mixed_table(rows=60)
     config = TrainingConfig(epochs=2, time_budget=600)
     fitted = fit_synthesizer(table, schema, config)
@@ -110,23 +137,26 @@ def test_estimate_grows_with_epochs():
 def test_neural_candidate_stops_at_deadline():
     table, schema = mixed_table(rows=60)
     kinds = {name: str(schema[name].kind) for name in schema.modelled()}
-    splits = selection._splits(len(table), 3, seed=0)
-    config = TrainingConfig(epochs=2)
-    with pytest.raises(selection._OverBudget, match="after 1 of 3 splits"):
+    folds = crossfit.fold_plan(len(table), seed=0)[:3]
+    config = TrainingConfig(model="tvae", epochs=2)
+    with pytest.raises(selection._OverBudget, match="after 1 of 3 folds"):
         selection._score_candidate(
             table,
             schema,
             kinds,
             config,
-            "tvae",
             {"batch_size": 10, "epochs": 2},
-            splits,
+            folds,
             deadline=0.0,
         )
 
 
 def test_final_epochs_fit_remaining_budget():
-    winner = {"parameters": {"batch_size": 20, "epochs": 100}, "fit_seconds": 50.0}
+    winner = {
+        "parameters": {"batch_size": 20, "epochs": 100},
+        "fit_seconds": 50.0,
+        "train_rows": 48,
+    }
     final = {"batch_size": 20, "epochs": 100}
     scaled = selection._fit_remaining_budget(
         winner, final, 60, TrainingConfig(time_budget=10), started=time.perf_counter()
@@ -134,19 +164,19 @@ def test_final_epochs_fit_remaining_budget():
     assert MIN_EPOCHS <= scaled["epochs"] < 100
 
 
-def test_auto_reports_each_candidate_split(monkeypatch):
+def test_auto_reports_each_candidate_fold(monkeypatch):
     table, schema = ra_table()
     calls = []
     progress = lambda stage, done, total, message="": calls.append((stage, done, total, message))  # noqa: E731
     fit_synthesizer(table, schema, TrainingConfig(model="auto", time_budget=5), progress=progress)
     search = [call for call in calls if call[0] == "model search"]
-    splits = selection.REPEATED_SPLITS
-    total = len(selection.CANDIDATES) * splits
+    folds = 2 * crossfit.FOLDS
+    total = 2 * folds + 2 * crossfit.FOLDS
     assert all(call[2] == total for call in search)
     messages = [call[3] for call in search]
     for model in ("empirical_copula", "gaussian_copula"):
-        for split in range(1, splits + 1):
-            assert f"{model} split {split}/{splits}" in messages
+        for fold in range(1, folds + 1):
+            assert f"{model} fold {fold}/{folds}" in messages
     done = [call[1] for call in search]
     assert done == sorted(done)
     assert done[-1] == total

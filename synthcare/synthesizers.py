@@ -43,6 +43,7 @@ MIN_EPOCHS = 10
 MAX_EPOCHS = 2000
 MAX_BATCH_SIZE = 500
 COPULA_SMOOTHING_ROWS = 200
+WIDE_ROWS_PER_COLUMN = 10
 
 # NOTE: the networks are small (two layers of 256), so a second intra-op thread gains little.
 # On a loaded 2-core machine (load average 7), two threads made a 60-epoch CTGAN fit on 60 rows
@@ -235,6 +236,13 @@ class _CopulaEngine:
     bandwidth below :data:`COPULA_SMOOTHING_ROWS` rows. On 30-row halves of a 60-row table
     this raised the holdout KS complement from 0.748 to 0.768 and lowered the DCR holdout share
     from 0.78 to 0.68; on 221-row halves of the diabetes table the shrinkage alone was best.
+
+    Wide tables, with fewer than :data:`WIDE_ROWS_PER_COLUMN` rows per model column, get twice
+    the shrinkage (up to the identity) and twice the bandwidth, because there every estimate is
+    pulled towards the training rows and the pulls add up over the columns. On 60 random 70/30
+    splits of the 15-column RA-like table (42 training rows) this lowered the DCR holdout share
+    from 0.604 to 0.567, with a holdout KS complement of 0.763 against 0.765 and the same
+    correlation similarity. Narrower tables (Arthritis, lung) gained nothing from it.
     """
 
     def __init__(self, seed: int) -> None:
@@ -249,6 +257,9 @@ class _CopulaEngine:
             "bandwidth": 1.0 if rows < COPULA_SMOOTHING_ROWS else 0.0,
             "level_smoothing": 0.0,
         }
+        if rows < WIDE_ROWS_PER_COLUMN * len(columns):
+            parameters["shrinkage"] = round(min(1.0, 2 * len(columns) / rows), 4)
+            parameters["bandwidth"] = 2.0
         self.copula = EmpiricalCopula(seed=self.seed, **parameters).fit(frame, columns)
         return parameters
 

@@ -43,6 +43,8 @@ MIN_EPOCHS = 10
 MAX_EPOCHS = 2000
 MAX_BATCH_SIZE = 500
 COPULA_SMOOTHING_ROWS = 200
+# NumPy's legacy global seeding, which SDV and the seeded() block use, takes seeds below 2**32.
+MAX_SEED = 2**32 - 1
 WIDE_ROWS_PER_COLUMN = 10
 
 # NOTE: the networks are small (two layers of 256), so a second intra-op thread gains little.
@@ -91,8 +93,14 @@ class TrainingConfig:
             raise ConfigError(f"batch_size must be even, got {self.batch_size}")
         if self.batch_size is not None and self.pac is not None and self.batch_size % self.pac:
             raise ConfigError(f"batch_size {self.batch_size} must be a multiple of pac {self.pac}")
-        if isinstance(self.seed, bool) or int(self.seed) != self.seed or self.seed < 0:
-            raise ConfigError(f"seed must be a whole number of at least 0, got {self.seed!r}")
+        if (
+            isinstance(self.seed, bool)
+            or int(self.seed) != self.seed
+            or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise ConfigError(
+                f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}"
+            )
         if not self.time_budget > 0:
             raise ConfigError(
                 f"time_budget must be a positive number of seconds, got {self.time_budget!r}"
@@ -212,6 +220,8 @@ def seeded(seed: int):
     numpy_state = np.random.get_state()
     torch_state = torch.get_rng_state()
     threads = torch.get_num_threads()
+    # Fold and split seeds are the run's seed plus a small offset, so wrap them into range.
+    seed %= MAX_SEED + 1
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -301,7 +311,7 @@ class _SdvEngine:
 
         # NOTE: _set_random_state is private SDV API, present in the pinned 2.0.0. SDV offers no
         # public way to give its own sampling a caller's seed instead of its fixed one.
-        self.synthesizer._set_random_state(seed)
+        self.synthesizer._set_random_state(seed % (MAX_SEED + 1))
         with seeded(seed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if not conditions:

@@ -119,3 +119,11 @@ def test_cli_rejects_threshold_before_training(tmp_path):
     assert result.returncode == 2
     assert "--privacy-threshold" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_rejects_seed_out_of_range(tmp_path):
+    result = _run_ra_table(tmp_path / "o", "--seed", str(2**32))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "seed" in result.stderr
+    assert "4294967295" in result.stderr

@@ -7,6 +7,7 @@ from model_tables import mixed_table, ra_table
 
 from synthcare.errors import ConfigError, GenerationError, TrainingError
 from synthcare.synthesizers import (
+    MAX_SEED,
     MODELS,
     FittedSynthesizer,
     TrainingConfig,
@@ -74,6 +75,18 @@ def test_config_odd_batch_size():
 def test_config_batch_not_multiple_of_pac():
     with pytest.raises(ConfigError, match="multiple of pac"):
         TrainingConfig(batch_size=20, pac=3)
+
+
+def test_config_seed_above_max():
+    with pytest.raises(ConfigError, match="from 0 to"):
+        TrainingConfig(seed=MAX_SEED + 1)
+
+
+@pytest.mark.parametrize("model", ["gaussian_copula", "tvae"])
+def test_max_seed_fits_and_samples(model):
+    # Folds and splits add small offsets to the seed, which must not leave NumPy's range.
+    fitted = fit(model, seed=MAX_SEED)
+    assert len(fitted.sample(10, seed=MAX_SEED + 5)) == 10
 
 
 def test_config_none_text_means_unset():

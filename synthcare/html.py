@@ -122,6 +122,7 @@ def _summary_rows(summary: dict[str, Any]) -> str:
         ("correlation_similarity", "Correlation similarity"),
         ("dcr_holdout_share", "DCR holdout share (about 0.5 means no memorisation)"),
         ("exact_copies_removed", "Exact copies of real rows removed"),
+        ("exact_copies_replaced", "Removed copies replaced by fresh rows that are no copies"),
         ("real_rows", "Real rows"),
         ("synthetic_rows", "Synthetic rows published"),
     ]

@@ -121,7 +121,9 @@ def run_local(
 
             step = "evaluate"
             _report_progress(progress, "evaluate")
-            evaluation = steps.evaluate(prepared, synthetic, model, privacy_threshold)
+            evaluation = steps.evaluate(
+                prepared, synthetic, model, privacy_threshold, conditions=conditions
+            )
 
             step = "publish"
             generation = {

@@ -93,6 +93,7 @@ def build_report(prepared, model, evaluation, *, generation: dict | None = None)
         "correlation_similarity": fidelity.get("correlation_similarity"),
         "dcr_holdout_share": privacy["gate"]["holdout_share"],
         "exact_copies_removed": privacy["exact_copies_removed"],
+        "exact_copies_replaced": privacy.get("exact_copies_replaced", 0),
         "real_rows": model.real_rows,
         "synthetic_rows": privacy["synthetic_rows_published"],
     }

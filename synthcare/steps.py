@@ -51,6 +51,8 @@ HOLDOUT_REPEATS = 3
 # Ceiling on the rows fitted per holdout repeat: above it the check uses a random subsample,
 # because its only aim is the DCR share, which needs hundreds of rows, not tens of thousands.
 HOLDOUT_MAX_ROWS = 5_000
+# Further draws from the model that may replace the exact copies of real rows in a table.
+REPLACEMENT_ROUNDS = 10
 
 
 @dataclass
@@ -488,26 +490,35 @@ def evaluate(
     synthetic: pd.DataFrame,
     model: TrainedModel,
     privacy_threshold: float = DEFAULT_PRIVACY_THRESHOLD,
+    seed: int | None = None,
+    conditions: dict[str, Any] | None = None,
 ) -> Evaluation:
-    """Remove exact copies of real rows, then measure fidelity and apply the privacy gate.
+    """Replace exact copies of real rows, then measure fidelity and apply the privacy gate.
+
+    Each exact copy is removed and, as far as :data:`REPLACEMENT_ROUNDS` further draws from the
+    model allow, replaced by a fresh row that is no copy, so the table keeps the row count that
+    ``generate`` was asked for.
 
     Args:
         prepared: the real table.
         synthetic: output of ``generate``.
         model: the trained model, whose holdout check measured the DCR holdout share.
         privacy_threshold: highest DCR holdout share that still publishes the table.
+        seed: the seed ``generate`` used (default: the training seed). Replacement draws use
+            the seeds that follow it.
+        conditions: the conditions ``generate`` used, which replacement rows keep too.
 
     Raises:
         ConfigError: if the threshold is outside 0 to 1.
+        GenerationError: if every generated row, and every replacement draw, is an exact copy.
     """
     if not 0.0 <= privacy_threshold <= 1.0:
         raise ConfigError(f"privacy threshold must be between 0 and 1, got {privacy_threshold}")
     schema = prepared.schema
-    modelled = schema.modelled()
-
-    copies = exact_copies(prepared.table[modelled], synthetic[modelled], modelled)
-    copies_removed = int(copies.sum())
-    cleaned = synthetic.loc[~copies.to_numpy()].reset_index(drop=True)
+    seed = model.config.seed if seed is None else int(seed)
+    cleaned, copies_removed, replaced = _replace_copies(
+        prepared, synthetic, model, seed, conditions or {}
+    )
     if cleaned.empty:
         raise GenerationError(
             "every synthetic row is an exact copy of a real row, so nothing can be published: "
@@ -534,6 +545,7 @@ def evaluate(
 
     privacy = {
         "exact_copies_removed": copies_removed,
+        "exact_copies_replaced": replaced,
         "synthetic_rows_generated": len(synthetic),
         "synthetic_rows_published": len(cleaned) if passed else 0,
         "holdout": model.info.get("holdout", {}),
@@ -545,3 +557,43 @@ def evaluate(
         },
     }
     return Evaluation(cleaned, {"fidelity": fidelity, "privacy": privacy})
+
+
+def _replace_copies(
+    prepared: Prepared,
+    synthetic: pd.DataFrame,
+    model: TrainedModel,
+    seed: int,
+    conditions: dict[str, Any],
+) -> tuple[pd.DataFrame, int, int]:
+    """Drop exact copies of real rows and top the table up with fresh rows that are no copies.
+
+    Returns:
+        The table without copies, the number of copies removed from ``synthetic``, and the
+        number of replacement rows added.
+    """
+    modelled = prepared.schema.modelled()
+    real = prepared.table[modelled]
+    copies = exact_copies(real, synthetic[modelled], modelled)
+    removed = int(copies.sum())
+    kept = [synthetic.loc[~copies.to_numpy()]]
+    missing = removed
+    for round_number in range(1, REPLACEMENT_ROUNDS + 1):
+        if missing == 0:
+            break
+        # Rows that are copies are as likely in a new draw, so draw twice the shortfall.
+        draw = generate(
+            model,
+            rows=max(2 * missing, 10),
+            seed=seed + round_number,
+            conditions=conditions or None,
+        )
+        fresh = draw.loc[~exact_copies(real, draw[modelled], modelled).to_numpy()]
+        kept.append(fresh.iloc[:missing])
+        missing -= len(kept[-1])
+    cleaned = pd.concat(kept, ignore_index=True)
+    if missing:
+        logger.warning(
+            "%d exact copies could not be replaced after %d draws", missing, REPLACEMENT_ROUNDS
+        )
+    return restore_dtypes(cleaned, prepared.schema), removed, removed - missing

@@ -253,6 +253,11 @@ class _CopulaEngine:
     splits of the 15-column RA-like table (42 training rows) this lowered the DCR holdout share
     from 0.604 to 0.567, with a holdout KS complement of 0.763 against 0.765 and the same
     correlation similarity. Narrower tables (Arthritis, lung) gained nothing from it.
+
+    Samples are stratified (see :mod:`synthcare.copula`). On 40 random 70/30 splits each, this
+    raised the holdout KS complement by 0.008 to 0.013 on the RA-like, Arthritis, lung, diabetes
+    and PBC tables, and the TV complement by 0.004 to 0.013. The DCR holdout share stayed
+    within 0.007 except on the RA-like table, where it rose from 0.563 to 0.576 (100 splits).
     """
 
     def __init__(self, seed: int) -> None:
@@ -266,6 +271,7 @@ class _CopulaEngine:
             "shrinkage": round(min(0.5, len(columns) / rows), 4),
             "bandwidth": 1.0 if rows < COPULA_SMOOTHING_ROWS else 0.0,
             "level_smoothing": 0.0,
+            "stratify": True,
         }
         if rows < WIDE_ROWS_PER_COLUMN * len(columns):
             parameters["shrinkage"] = round(min(1.0, 2 * len(columns) / rows), 4)

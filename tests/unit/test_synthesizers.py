@@ -237,3 +237,17 @@ def test_fit_without_modelled_columns():
     schema = make_schema({"id": ("identifier", "string")})
     with pytest.raises(TrainingError, match="no column to model"):
         fit_synthesizer(table, schema, TrainingConfig(model="empirical_copula"))
+
+
+def test_stratified_copula_sample_spreads_over_strata():
+    from synthcare.copula import EmpiricalCopula
+    from synthcare.transforms import ModelColumn
+
+    frame = pd.DataFrame({"x": range(100), "y": [v % 7 for v in range(100)]})
+    columns = [ModelColumn("x", "continuous"), ModelColumn("y", "continuous")]
+    plain = EmpiricalCopula(jitter=0, stratify=False).fit(frame, columns).sample(50, seed=1)
+    stratified = EmpiricalCopula(jitter=0, stratify=True).fit(frame, columns).sample(50, seed=1)
+    # One value of x in each 1/50 stratum of its range: 50 of 50 strata filled.
+    strata = (stratified["x"] / 99 * 50).astype(int).clip(upper=49)
+    assert strata.nunique() == 50
+    assert (plain["x"] / 99 * 50).astype(int).clip(upper=49).nunique() < 50

@@ -285,41 +285,12 @@ class Workflow(Construct):
             step=STEP_TRAIN,
         )
 
-        wait = sfn.Wait(
-            self,
-            "Wait for training job",
-            time=sfn.WaitTime.duration(Duration.seconds(settings.poll_interval_seconds)),
-        )
-
-        describe = self._sagemaker_call(
-            "Describe training job",
-            action="describeTrainingJob",
-            iam_action="sagemaker:DescribeTrainingJob",
-            resource_type="training-job",
-            parameters={"TrainingJobName": sfn.JsonPath.string_at("$.names.job_name")},
-            result_path="$.training_job",
-            result_selector={
-                "TrainingJobName": sfn.JsonPath.string_at("$.TrainingJobName"),
-                "TrainingJobStatus": sfn.JsonPath.string_at("$.TrainingJobStatus"),
-                "ModelArtifacts": sfn.JsonPath.object_at("$.ModelArtifacts"),
-            },
+        trained = self._poll_job(
+            start,
+            job="training",
+            describe_fields={"ModelArtifacts": sfn.JsonPath.object_at("$.ModelArtifacts")},
             step=STEP_TRAIN,
         )
-
-        trained = sfn.Pass(self, "Training job completed")
-        check = self._job_status_choice(
-            "Training job status",
-            status_path="$.training_job.TrainingJobStatus",
-            name_path="$.training_job.TrainingJobName",
-            error="SageMaker.TrainingJobFailed",
-            step=STEP_TRAIN,
-            completed=trained,
-            in_progress=wait,
-        )
-
-        start.next(wait)
-        wait.next(describe)
-        describe.next(check)
         return sfn.Chain.custom(start, [trained], start)
 
     def _generate(self) -> sfn.IChainable:
@@ -390,41 +361,8 @@ class Workflow(Construct):
             step=STEP_GENERATE,
         )
 
-        wait = sfn.Wait(
-            self,
-            "Wait for transform job",
-            time=sfn.WaitTime.duration(Duration.seconds(settings.poll_interval_seconds)),
-        )
-
-        describe = self._sagemaker_call(
-            "Describe transform job",
-            action="describeTransformJob",
-            iam_action="sagemaker:DescribeTransformJob",
-            resource_type="transform-job",
-            parameters={"TransformJobName": sfn.JsonPath.string_at("$.names.job_name")},
-            result_path="$.transform_job",
-            result_selector={
-                "TransformJobName": sfn.JsonPath.string_at("$.TransformJobName"),
-                "TransformJobStatus": sfn.JsonPath.string_at("$.TransformJobStatus"),
-            },
-            step=STEP_GENERATE,
-        )
-
-        generated = sfn.Pass(self, "Transform job completed")
-        check = self._job_status_choice(
-            "Transform job status",
-            status_path="$.transform_job.TransformJobStatus",
-            name_path="$.transform_job.TransformJobName",
-            error="SageMaker.TransformJobFailed",
-            step=STEP_GENERATE,
-            completed=generated,
-            in_progress=wait,
-        )
-
         create_model.next(start)
-        start.next(wait)
-        wait.next(describe)
-        describe.next(check)
+        generated = self._poll_job(start, job="transform", describe_fields={}, step=STEP_GENERATE)
         return sfn.Chain.custom(create_model, [generated], create_model)
 
     def _evaluate(self, function: lambda_.IFunction) -> sfn.IChainable:
@@ -594,6 +532,64 @@ class Workflow(Construct):
         _retry_transient(task, SAGEMAKER_TRANSIENT_ERRORS)
         task.add_catch(self._failed_step(step), errors=["States.ALL"], result_path="$.error")
         return task
+
+    def _poll_job(
+        self,
+        start: tasks.CallAwsService,
+        *,
+        job: str,
+        describe_fields: dict[str, Any],
+        step: str,
+    ) -> sfn.Pass:
+        """Chain a wait, a describe call and a status choice after ``start`` until the job ends.
+
+        Args:
+            start: the task that created the job. Its result path is the job's, for example
+                ``$.training_job`` for ``job="training"``.
+            job: ``training`` or ``transform``, which names the states, the API calls, the
+                result path and the error of a failed job.
+            describe_fields: fields of the describe result kept beside the name and status.
+            step: the pipeline step reported when the job fails.
+
+        Returns:
+            The state reached when the job has completed, which the caller chains on from.
+        """
+        label = job.capitalize()
+        api = f"{label}Job"
+        result_path = f"$.{job}_job"
+        wait = sfn.Wait(
+            self,
+            f"Wait for {job} job",
+            time=sfn.WaitTime.duration(Duration.seconds(self._settings.poll_interval_seconds)),
+        )
+        describe = self._sagemaker_call(
+            f"Describe {job} job",
+            action=f"describe{api}",
+            iam_action=f"sagemaker:Describe{api}",
+            resource_type=f"{job}-job",
+            parameters={f"{api}Name": sfn.JsonPath.string_at("$.names.job_name")},
+            result_path=result_path,
+            result_selector={
+                f"{api}Name": sfn.JsonPath.string_at(f"$.{api}Name"),
+                f"{api}Status": sfn.JsonPath.string_at(f"$.{api}Status"),
+                **describe_fields,
+            },
+            step=step,
+        )
+        completed = sfn.Pass(self, f"{label} job completed")
+        check = self._job_status_choice(
+            f"{label} job status",
+            status_path=f"{result_path}.{api}Status",
+            name_path=f"{result_path}.{api}Name",
+            error=f"SageMaker.{api}Failed",
+            step=step,
+            completed=completed,
+            in_progress=wait,
+        )
+        start.next(wait)
+        wait.next(describe)
+        describe.next(check)
+        return completed
 
     def _job_status_choice(
         self,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from model_tables import mixed_table
 
 from synthcare import steps
-from synthcare.crossfit import FOLDS
+from synthcare.crossfit import CROSS_FIT_MAX_ROWS, FOLDS
 from synthcare.synthesizers import NEURAL_MODELS, TrainingConfig
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -39,3 +40,15 @@ def test_gate_reuses_copula_search_share(prepared):
     # The same model trained by name measures the same folds itself and gets the same shares.
     alone = steps.train(prepared, TrainingConfig(model=auto.info["model"]))
     assert alone.info["holdout"]["dcr_holdout_shares"] == holdout["dcr_holdout_shares"]
+
+
+def test_large_table_measures_half_splits():
+    table, schema = mixed_table(rows=CROSS_FIT_MAX_ROWS + 200)
+    prepared = steps.Prepared(table, schema, source={}, profile={})
+    model = steps.train(prepared, TrainingConfig(model="auto", time_budget=5))
+    holdout = model.info["holdout"]
+    assert holdout["dcr_method"] == "half split"
+    assert holdout["dcr_folds"] == 0
+    assert not holdout["dcr_reused_from_search"]
+    assert len(holdout["dcr_holdout_shares"]) == holdout["repeats"] == 1
+    assert model.info["details"]["selection"]["folds"] == 1

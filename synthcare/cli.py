@@ -63,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=MODELS,
         default="auto",
         help=(
-            "synthesizer; auto (default) scores the candidates on an unseen split "
-            "and keeps the best"
+            "synthesizer; auto (default) cross-fits the candidates, scores them on the rows "
+            "each fit did not see, and keeps the first within one standard error of the best"
         ),
     )
     run.add_argument(
@@ -192,7 +192,8 @@ def _format_summary(summary: dict) -> str:
         f"(holdout {number('holdout_ks_mean_complement')}, "
         f"real-vs-real baseline {number('baseline_ks_mean_complement')}), "
         f"DCR holdout share {number('dcr_holdout_share')}, "
-        f"exact copies removed {summary['exact_copies_removed']}"
+        f"exact copies replaced {summary.get('exact_copies_replaced', 0)} "
+        f"of {summary['exact_copies_removed']}"
     )
 
 

@@ -11,10 +11,12 @@ linear interpolation between its sorted real values, so a sample never leaves th
 and maximum, plus a small jitter within the gap between neighbouring real values and, if asked,
 Gaussian kernel noise of Silverman's bandwidth. A categorical column goes through its intervals.
 
-With ``stratify``, an unconditional sample keeps the ranks of the normals within each column but
-places one uniform in each of the ``rows`` equal strata of (0, 1), as Latin hypercube sampling
-does. The dependence between columns is the copula's, while each marginal of a sample of n rows
-follows the fitted marginal without the extra noise of n independent draws.
+With ``stratify``, an unconditional sample keeps the ranks of the normals within each continuous
+or ordered column but places one uniform in each of the ``rows`` equal strata of (0, 1), as Latin
+hypercube sampling does. The dependence between columns is the copula's, while each such
+marginal of a sample of n rows follows the fitted marginal without the extra noise of n
+independent draws. Unordered categorical columns are not stratified: that would give every level
+of at least 1/n of the rows, however rare a diagnosis or site it is, a place in every sample.
 
 Unlike a parametric Gaussian copula, nothing is assumed about the shape of a marginal, so the
 marginals of a sample match the real ones up to sampling noise even on 60 rows.
@@ -41,6 +43,7 @@ _SCORE_DRAWS = 3
 class _Marginal:
     name: str
     continuous: bool
+    ordered: bool = False
     sorted_values: np.ndarray | None = None
     categories: list[str] | None = None
     cumulative: np.ndarray | None = None  # upper bound of each level's interval in (0, 1]
@@ -121,7 +124,13 @@ class EmpiricalCopula:
             shares = (1 - smoothing) * shares + smoothing * neighbours
         cumulative = np.cumsum(shares / shares.sum())
         cumulative[-1] = 1.0
-        return _Marginal(column.name, False, categories=categories, cumulative=cumulative)
+        return _Marginal(
+            column.name,
+            False,
+            ordered=column.role == "ordinal",
+            categories=categories,
+            cumulative=cumulative,
+        )
 
     @staticmethod
     def _scores(series: pd.Series, marginal: _Marginal, rng: np.random.Generator) -> np.ndarray:
@@ -168,8 +177,9 @@ class EmpiricalCopula:
             scores = rng.standard_normal((rows, len(self.marginals))) @ cholesky.T
 
         uniform = stats.norm.cdf(scores)
-        if self.stratify and not conditions and rows > 1:
-            uniform = _stratified(scores, rng)
+        ordered = [i for i, m in enumerate(self.marginals) if m.continuous or m.ordered]
+        if self.stratify and not conditions and rows > 1 and ordered:
+            uniform[:, ordered] = _stratified(scores[:, ordered], rng)
         output = {}
         for i, marginal in enumerate(self.marginals):
             output[marginal.name] = self._inverse(uniform[:, i], marginal, rng)

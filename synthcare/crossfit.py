@@ -106,16 +106,30 @@ def fit_fold(table: pd.DataFrame, schema, config, fold: Fold, parameters=None) -
         parameters: explicit model parameters (the search's scaled neural epochs), or None.
     """
     from synthcare.schema import restore_dtypes
-    from synthcare.synthesizers import fit_model
+    from synthcare.synthesizers import derived_seed, fit_model
 
-    seed = config.seed + fold.seed_offset
+    seed = derived_seed(config.seed, fold.seed_offset)
     train = table.iloc[fold.train].reset_index(drop=True)
     holdout = table.iloc[fold.holdout].reset_index(drop=True)
+    parameters = part_parameters(config.model, len(table), parameters)
     started = time.perf_counter()
     fitted = fit_model(train, schema, replace(config, seed=seed), config.model, parameters)
     seconds = time.perf_counter() - started
     synthetic = restore_dtypes(fitted.sample(len(train), seed=seed), schema)
     return FoldFit(fold, train, holdout, synthetic, seed, seconds)
+
+
+def part_parameters(model: str, table_rows: int, parameters: dict | None) -> dict | None:
+    """Return the parameters of a fit on part of a table of ``table_rows`` rows.
+
+    The empirical copula's regularisation depends on the row count, so a fit on part of the
+    table is told the whole table's count and measures the model that is published.
+    """
+    from synthcare.synthesizers import EMPIRICAL_COPULA, SIZED_FOR_ROWS
+
+    if model == EMPIRICAL_COPULA and parameters is None:
+        return {SIZED_FOR_ROWS: table_rows}
+    return parameters
 
 
 def dcr_share(fit: FoldFit, schema) -> float:

@@ -121,7 +121,9 @@ def build_report(prepared, model, evaluation, *, generation: dict | None = None)
         "fidelity": fidelity,
         "privacy": privacy,
         "not_evaluated": _not_evaluated(prepared.schema),
-        "notes": list(prepared.notes) + list(generation.get("notes", [])),
+        "notes": list(prepared.notes)
+        + list(generation.get("notes", []))
+        + list(evaluation.results.get("notes", [])),
     }
 
 

@@ -26,6 +26,7 @@ from synthcare.crossfit import (
     dcr_share,
     fit_fold,
     fold_plan,
+    part_parameters,
     rounds_for,
 )
 from synthcare.errors import ConfigError, GenerationError, InputError, TrainingError
@@ -35,7 +36,13 @@ from synthcare.privacy import PrivacyGate, dcr, exact_copies
 from synthcare.profile import profile_table
 from synthcare.reading import read_table
 from synthcare.schema import ColumnKind, Schema, infer_schema, load_metadata, restore_dtypes
-from synthcare.synthesizers import NEURAL_MODELS, TrainingConfig, fit_synthesizer
+from synthcare.synthesizers import (
+    NEURAL_MODELS,
+    TrainingConfig,
+    derived_seed,
+    fit_model,
+    fit_synthesizer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +60,9 @@ HOLDOUT_REPEATS = 3
 HOLDOUT_MAX_ROWS = 5_000
 # Further draws from the model that may replace the exact copies of real rows in a table.
 REPLACEMENT_ROUNDS = 10
+# Share of generated rows above which copies get a note in the report: replacing that many
+# distorts the table, as only the combinations the real table lacks are left to draw.
+COPY_NOTE_SHARE = 0.25
 
 
 @dataclass
@@ -171,7 +181,7 @@ class Evaluation:
     """The evaluate step's result.
 
     Attributes:
-        synthetic: the synthetic table with exact copies of real rows removed.
+        synthetic: the synthetic table with exact copies of real rows replaced or removed.
         results: fidelity measures, privacy measures and the privacy gate's decision.
     """
 
@@ -324,8 +334,10 @@ def _holdout_check(
             progress("holdout check", number, steps, f"half split {number + 1}")
         train_part = sample.iloc[train_rows].reset_index(drop=True)
         holdout_part = sample.iloc[holdout_rows].reset_index(drop=True)
-        seed = config.seed + number + 1
-        synthetic = _refit_and_sample(train_part, schema, replace(config, seed=seed), seed)
+        seed = derived_seed(config.seed, number + 1)
+        synthetic = _refit_and_sample(
+            train_part, schema, replace(config, seed=seed), seed, len(sample)
+        )
         fidelity = evaluate_fidelity(holdout_part, synthetic, schema, seed=config.seed)
         if fidelity["ks_mean_complement"] is not None:
             ks_scores.append(float(fidelity["ks_mean_complement"]))
@@ -359,10 +371,16 @@ def _holdout_check(
     }
 
 
-def _refit_and_sample(train: pd.DataFrame, schema: Schema, config: TrainingConfig, seed: int):
-    """Fit the configured model on ``train`` and sample as many typed rows as ``train`` has."""
+def _refit_and_sample(
+    train: pd.DataFrame, schema: Schema, config: TrainingConfig, seed: int, table_rows: int
+):
+    """Fit the configured model on ``train`` and sample as many typed rows as ``train`` has.
+
+    ``table_rows`` is the row count of the table ``train`` was taken from.
+    """
     try:
-        fitted = fit_synthesizer(train, schema, config, progress=None)
+        parameters = part_parameters(config.model, table_rows, None)
+        fitted = fit_model(train, schema, config, config.model, parameters)
         return restore_dtypes(fitted.sample(len(train), seed=seed), schema)
     except (ConfigError, InputError, TrainingError):
         raise
@@ -556,7 +574,15 @@ def evaluate(
             "reason": reason,
         },
     }
-    return Evaluation(cleaned, {"fidelity": fidelity, "privacy": privacy})
+    notes = []
+    if copies_removed > COPY_NOTE_SHARE * len(synthetic):
+        notes.append(
+            f"{copies_removed} of {len(synthetic)} generated rows were exact copies of real rows "
+            "and were replaced. Most of the rows that these columns can form occur in the real "
+            "table, so rows that are no copy over-represent rare combinations: check the TV "
+            "scores before using this table"
+        )
+    return Evaluation(cleaned, {"fidelity": fidelity, "privacy": privacy, "notes": notes})
 
 
 def _replace_copies(
@@ -585,7 +611,7 @@ def _replace_copies(
         draw = generate(
             model,
             rows=max(2 * missing, 10),
-            seed=seed + round_number,
+            seed=derived_seed(seed, round_number),
             conditions=conditions or None,
         )
         fresh = draw.loc[~exact_copies(real, draw[modelled], modelled).to_numpy()]

@@ -25,7 +25,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     Event: `{"run_id", "dataset", "input", "model_artifacts"}`, where `model_artifacts` is the
     training job's `model.tar.gz` URI. Writes `runs/<run_id>/evaluation/evaluation.json` (the
-    fidelity, privacy and gate results) and `synthetic.csv` (exact copies of real rows removed).
+    fidelity, privacy and gate results) and `synthetic.csv` (exact copies of real rows replaced).
 
     Returns:
         A summary: the headline scores and whether the privacy gate passed.
@@ -67,6 +67,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "ks_mean_complement": fidelity.get("ks_mean_complement"),
         "tv_mean_complement": fidelity.get("tv_mean_complement"),
         "exact_copies_removed": privacy["exact_copies_removed"],
+        "exact_copies_replaced": privacy["exact_copies_replaced"],
         "synthetic_rows": len(evaluation.synthetic),
         "privacy_gate_passed": evaluation.published,
         "privacy_gate_reason": privacy["gate"]["reason"],

@@ -129,7 +129,7 @@ def test_report_ks_matches_published_table(pipeline: Pipeline, happy: HappyRun) 
 
 
 def test_report_ks_matches_evaluated_table(pipeline: Pipeline, happy: HappyRun) -> None:
-    # The evaluate step keeps the table it scored (exact copies removed) in the artifacts
+    # The evaluate step keeps the table it scored (exact copies replaced) in the artifacts
     # bucket, whether or not the privacy gate lets it be published.
     evaluated = pipeline.read(
         pipeline.artifacts_bucket, f"runs/{happy.run.run_id}/evaluation/synthetic.csv"

@@ -36,6 +36,7 @@ def test_copies_replaced_to_requested_rows(tmp_path):
     assert privacy["exact_copies_replaced"] == privacy["exact_copies_removed"]
     assert len(evaluation.synthetic) == 200
     assert not remaining.any()
+    assert any("over-represent rare combinations" in n for n in evaluation.results["notes"])
 
 
 def test_copy_replacement_is_reproducible(tmp_path):

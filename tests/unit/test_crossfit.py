@@ -3,7 +3,7 @@ import pytest
 from model_tables import ra_table
 
 from synthcare import crossfit
-from synthcare.synthesizers import TrainingConfig
+from synthcare.synthesizers import SIZED_FOR_ROWS, TrainingConfig, fit_model
 
 
 def test_folds_hold_out_every_row_once_per_round():
@@ -52,3 +52,22 @@ def test_fold_fit_samples_unseen_rows_deterministically():
     share = crossfit.dcr_share(first, schema)
     assert 0 <= share <= 1
     assert share == crossfit.dcr_share(again, schema)
+
+
+def test_part_fit_regularised_like_whole_table():
+    table, schema = ra_table()
+    table = table[schema.modelled()]
+    config = TrainingConfig(model="empirical_copula")
+    part = table.iloc[:48]
+    parameters = crossfit.part_parameters("empirical_copula", len(table), None)
+    assert parameters == {SIZED_FOR_ROWS: len(table)}
+    whole_fit = fit_model(table, schema, config, "empirical_copula")
+    part_fit = fit_model(part, schema, config, "empirical_copula", parameters)
+    plain_part_fit = fit_model(part, schema, config, "empirical_copula")
+    assert part_fit.info["parameters"] == whole_fit.info["parameters"]
+    assert plain_part_fit.info["parameters"] != whole_fit.info["parameters"]
+
+
+def test_part_parameters_leave_neural_models_alone():
+    assert crossfit.part_parameters("ctgan", 60, None) is None
+    assert crossfit.part_parameters("ctgan", 60, {"epochs": 3}) == {"epochs": 3}

@@ -9,7 +9,7 @@ from model_tables import mixed_table
 
 from synthcare import steps
 from synthcare.crossfit import CROSS_FIT_MAX_ROWS, FOLDS
-from synthcare.synthesizers import NEURAL_MODELS, TrainingConfig
+from synthcare.synthesizers import MAX_SEED, NEURAL_MODELS, TrainingConfig
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -52,3 +52,12 @@ def test_large_table_measures_half_splits():
     assert not holdout["dcr_reused_from_search"]
     assert len(holdout["dcr_holdout_shares"]) == holdout["repeats"] == 1
     assert model.info["details"]["selection"]["folds"] == 1
+
+
+def test_max_seed_trains_with_holdout_check(prepared):
+    # Folds and half splits seed their fits with offsets after the run's seed.
+    model = steps.train(prepared, TrainingConfig(model="empirical_copula", seed=MAX_SEED))
+    assert len(model.info["holdout"]["dcr_holdout_shares"]) == 2 * FOLDS
+    synthetic = steps.generate(model)
+    evaluation = steps.evaluate(prepared, synthetic, model, privacy_threshold=1.0)
+    assert len(evaluation.synthetic) == 60

@@ -76,6 +76,19 @@ def test_choose_takes_later_candidate_that_wins_every_fold():
     assert selection.choose([first, second]) is second
 
 
+def test_choose_compares_over_shared_folds():
+    # The copula has ten folds and wins each of the five it shares with the neural model,
+    # although its mean over all ten is lower.
+    copula = {"model": "a", "score": 0.75, "fold_scores": [0.80] * 5 + [0.70] * 5}
+    neural = {"model": "b", "score": 0.79, "fold_scores": [0.79] * 5}
+    assert selection.choose([copula, neural]) is copula
+
+
+def test_criterion_names_one_split_rule():
+    assert "one split" in selection._criterion(1, 0.6)
+    assert "standard error" in selection._criterion(5, 0.6)
+
+
 def test_choose_passes_over_candidate_with_one_shared_fold():
     first = {"model": "a", "score": 0.79, "fold_scores": [0.79]}
     second = {"model": "b", "score": 0.80, "fold_scores": [0.80, 0.80]}

@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help=(
             "synthesizer; auto (default) cross-fits the candidates, scores them on the rows "
-            "each fit did not see, and keeps the first within one standard error of the best"
+            "each fit did not see, and keeps the first within one standard error of the best "
+            "that passes the privacy check"
         ),
     )
     run.add_argument(

@@ -55,44 +55,60 @@ def test_auto_info_is_json(auto_fit):
 
 
 def test_auto_winner_is_within_one_standard_error_of_best(auto_fit):
-    passed = [c for c in auto_fit.info["candidates"] if c["status"] == "passed"]
-    assert passed
-    best = max(passed, key=lambda c: c["score"])
-    winner = next(c for c in passed if c["model"] == auto_fit.model_name)
-    if winner is not best:
-        assert best["score"] - winner["score"] <= winner["standard_error"]
+    scored = [c for c in auto_fit.info["candidates"] if "score" in c]
+    best = max(scored, key=lambda c: c["score"])
+    winner = next(c for c in scored if c["model"] == auto_fit.model_name)
+    assert selection.within_error(winner, best)
+
+
+def candidate(model, score, folds, status="passed"):
+    return {"model": model, "score": score, "fold_scores": folds, "status": status}
 
 
 def test_choose_prefers_earlier_candidate_within_noise():
-    first = {"model": "a", "score": 0.76, "fold_scores": [0.70, 0.80, 0.75, 0.79]}
-    second = {"model": "b", "score": 0.77, "fold_scores": [0.80, 0.70, 0.76, 0.82]}
-    assert selection.choose([first, second]) is first
+    first = candidate("a", 0.76, [0.70, 0.80, 0.75, 0.79])
+    second = candidate("b", 0.77, [0.80, 0.70, 0.76, 0.82])
+    assert selection.choose([first, second]) == (first, False)
     assert first["standard_error"] > 0.01
 
 
 def test_choose_takes_later_candidate_that_wins_every_fold():
-    first = {"model": "a", "score": 0.70, "fold_scores": [0.70, 0.71, 0.69, 0.70]}
-    second = {"model": "b", "score": 0.80, "fold_scores": [0.80, 0.79, 0.81, 0.80]}
-    assert selection.choose([first, second]) is second
+    first = candidate("a", 0.70, [0.70, 0.71, 0.69, 0.70])
+    second = candidate("b", 0.80, [0.80, 0.79, 0.81, 0.80])
+    assert selection.choose([first, second]) == (second, False)
 
 
 def test_choose_compares_over_shared_folds():
     # The copula has ten folds and wins each of the five it shares with the neural model,
     # although its mean over all ten is lower.
-    copula = {"model": "a", "score": 0.75, "fold_scores": [0.80] * 5 + [0.70] * 5}
-    neural = {"model": "b", "score": 0.79, "fold_scores": [0.79] * 5}
-    assert selection.choose([copula, neural]) is copula
+    copula = candidate("a", 0.75, [0.80] * 5 + [0.70] * 5)
+    neural = candidate("b", 0.79, [0.79] * 5)
+    assert selection.choose([copula, neural]) == (copula, False)
+
+
+def test_choose_passes_over_candidate_with_one_shared_fold():
+    first = candidate("a", 0.79, [0.79])
+    second = candidate("b", 0.80, [0.80, 0.80])
+    assert selection.choose([first, second]) == (second, False)
+
+
+def test_choose_prefers_private_close_candidate():
+    first = candidate("a", 0.77, [0.70, 0.80, 0.75, 0.83], status="rejected")
+    second = candidate("b", 0.76, [0.80, 0.70, 0.76, 0.78])
+    assert selection.choose([first, second]) == (second, False)
+
+
+def test_choose_ignores_private_candidate_far_below():
+    # A model that learned little lies far from every real row: its privacy does not make up
+    # for its score, so the best is fitted and the privacy gate decides.
+    good = candidate("a", 0.77, [0.76, 0.78, 0.77, 0.77], status="rejected")
+    noise = candidate("b", 0.50, [0.50, 0.52, 0.48, 0.50])
+    assert selection.choose([good, noise]) == (good, True)
 
 
 def test_criterion_names_one_split_rule():
     assert "one split" in selection._criterion(1, 0.6)
     assert "standard error" in selection._criterion(5, 0.6)
-
-
-def test_choose_passes_over_candidate_with_one_shared_fold():
-    first = {"model": "a", "score": 0.79, "fold_scores": [0.79]}
-    second = {"model": "b", "score": 0.80, "fold_scores": [0.80, 0.80]}
-    assert selection.choose([first, second]) is second
 
 
 def test_auto_privacy_fallback(monkeypatch):
@@ -103,7 +119,7 @@ def test_auto_privacy_fallback(monkeypatch):
     scored = [c for c in fitted.info["candidates"] if "dcr_holdout_share" in c]
     assert fitted.info["selection"]["privacy_fallback"]
     assert all(c["status"] == "rejected" for c in scored)
-    assert fitted.model_name == max(scored, key=lambda c: c["score"])["model"]
+    assert fitted.model_name == selection.choose(scored)[0]["model"]
 
 
 def test_auto_includes_neural_with_explicit_epochs(monkeypatch):

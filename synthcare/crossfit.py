@@ -123,7 +123,7 @@ def part_parameters(model: str, table_rows: int, parameters: dict | None) -> dic
     """Return the parameters of a fit on part of a table of ``table_rows`` rows.
 
     The empirical copula's regularisation depends on the row count, so a fit on part of the
-    table is told the whole table's count and measures the model that is published.
+    table gets the whole table's count and measures the model that is published.
     """
     from synthcare.synthesizers import EMPIRICAL_COPULA, SIZED_FOR_ROWS
 

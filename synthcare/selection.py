@@ -58,7 +58,7 @@ from synthcare.transforms import column_kinds
 
 logger = logging.getLogger(__name__)
 
-# In order of preference: a later candidate wins only by more than one standard error.
+# In order of preference, which decides between candidates that score alike (see choose).
 CANDIDATES = (EMPIRICAL_COPULA, GAUSSIAN_COPULA, TVAE, CTGAN)
 PRIVACY_THRESHOLD = 0.6
 
@@ -283,7 +283,7 @@ def choose(scored: list[dict]) -> tuple[dict, bool]:
         within one standard error of the best score (see :func:`within_error`) that passed the
         privacy check. When none of those passed, it is the first of them, and the privacy
         gate decides on publishing. A candidate far below the best is never chosen for its
-        privacy alone: such a model (often a CTGAN that still emits noise) lies far from every
+        privacy alone. Such a model, often a CTGAN that still emits noise, lies far from every
         real row because it learned little, and its table would be of no use.
     """
     best = max(scored, key=lambda c: c["score"])

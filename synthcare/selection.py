@@ -7,7 +7,8 @@ every column weighted alike) and the Pearson correlation similarity. Weighting c
 keeps a single categorical column from deciding the choice on a table of many continuous columns.
 
 The choice follows the one-standard-error rule. The best mean score sets the mark, and the
-candidates whose mean is within one standard error of it are close to it. The standard error is
+candidates whose mean is within one standard error of it, and within
+:data:`CLOSE_SCORE_MARGIN`, are close to it. The standard error is
 that of the per-fold score differences between a candidate and the best, which share their
 folds, so the noise of the real rows in a fold largely cancels. The first close candidate in
 :data:`CANDIDATES` order whose mean DCR holdout share is at most the privacy gate's threshold
@@ -61,6 +62,10 @@ logger = logging.getLogger(__name__)
 # In order of preference, which decides between candidates that score alike (see choose).
 CANDIDATES = (EMPIRICAL_COPULA, GAUSSIAN_COPULA, TVAE, CTGAN)
 PRIVACY_THRESHOLD = 0.6
+# Largest gap to the best score at which a candidate still counts as close, whatever the
+# standard error: the same 0.02 that the benchmark targets allow between a model's holdout KS
+# complement and the real-against-real reference.
+CLOSE_SCORE_MARGIN = 0.02
 
 # Estimated seconds per generator update: a fixed part plus a part per batch row and model
 # column. Measured with one torch thread on a shared, loaded 2-core machine: CTGAN took about
@@ -299,9 +304,11 @@ def within_error(candidate: dict, best: dict) -> bool:
 
     The two are compared over the folds both have (copulas get more folds than neural models
     on small tables): the mean of the per-fold differences must be at most their standard
-    error, which is stored in ``candidate["standard_error"]``. A candidate that shares fewer
-    than two folds with the best cannot show that it is close, so with one fold (tables above
-    the cross-fitting size) only the best itself is close.
+    error, which is stored in ``candidate["standard_error"]``, and at most
+    :data:`CLOSE_SCORE_MARGIN`. The margin matters on folds of 8 to 12 rows, whose standard
+    error can exceed 0.05. A candidate that shares fewer than two folds with the best cannot
+    show that it is close, so with one fold (tables above the cross-fitting size) only the best
+    itself is close.
     """
     if candidate is best:
         return True
@@ -311,7 +318,7 @@ def within_error(candidate: dict, best: dict) -> bool:
     differences = np.subtract(best["fold_scores"][:shared], candidate["fold_scores"][:shared])
     error = float(np.std(differences, ddof=1) / np.sqrt(shared))
     candidate["standard_error"] = round(error, 4)
-    return float(np.mean(differences)) <= error
+    return float(np.mean(differences)) <= min(error, CLOSE_SCORE_MARGIN)
 
 
 def _criterion(folds: int, threshold: float) -> str:
@@ -321,7 +328,8 @@ def _criterion(folds: int, threshold: float) -> str:
         return f"the best {score} on one split, if it passed the privacy check"
     return (
         f"the first candidate, in the order listed, whose {score} is within one standard "
-        f"error of the best over the folds both have, {eligible} if any of those has one"
+        f"error of the best over the folds both have, and within {CLOSE_SCORE_MARGIN}, "
+        f"{eligible} if any of those has one"
     )
 
 

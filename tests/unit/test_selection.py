@@ -106,6 +106,15 @@ def test_choose_ignores_private_candidate_far_below():
     assert selection.choose([good, noise]) == (good, True)
 
 
+def test_choose_caps_closeness_at_margin():
+    # Folds of a few rows give a standard error above 0.05: a model 0.04 below the best on
+    # average is not close however noisy the folds are.
+    good = candidate("a", 0.70, [0.60, 0.80, 0.62, 0.78], status="rejected")
+    weaker = candidate("b", 0.66, [0.70, 0.66, 0.72, 0.56])
+    assert selection.choose([good, weaker]) == (good, True)
+    assert weaker["standard_error"] > 0.04
+
+
 def test_criterion_names_one_split_rule():
     assert "one split" in selection._criterion(1, 0.6)
     assert "standard error" in selection._criterion(5, 0.6)

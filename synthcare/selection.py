@@ -1,19 +1,21 @@
 """The ``auto`` model: pick the synthesizer that scores best on rows it has not seen.
 
 Each candidate is cross-fitted on the folds of :mod:`synthcare.crossfit`: fitted on all folds
-but one and scored against the fold it never saw. The score of a fold is the mean of two parts:
-the column score (KS complement of each continuous column, TV complement of each other column,
-every column weighted alike) and the Pearson correlation similarity. Weighting columns alike
-keeps a single categorical column from deciding the choice on a table of many continuous columns.
+but one, and scored on the rows of the fold it never saw. The scores pool the held-out rows of
+every fold without letting a model see the rows it is scored on (see :mod:`synthcare.scoring`).
+The score is the mean of two parts: the column score (KS complement of each continuous column,
+TV complement of each other column, every column weighted alike) and the Pearson correlation
+similarity. Weighting columns alike keeps a single categorical column from deciding the choice
+on a table of many continuous columns.
 
-The choice follows the one-standard-error rule. The best mean score sets the mark, and the
-candidates whose mean is within one standard error of it, and within
-:data:`CLOSE_SCORE_MARGIN`, are close to it. The standard error is
-that of the per-fold score differences between a candidate and the best, which share their
-folds, so the noise of the real rows in a fold largely cancels. The first close candidate in
-:data:`CANDIDATES` order whose mean DCR holdout share is at most the privacy gate's threshold
-wins. When no close candidate has such a share, the first close one is fitted,
-``info["selection"]["privacy_fallback"]`` is true, and the privacy gate decides on publishing.
+The choice follows the one-standard-error rule. The best score sets the mark, and the
+candidates whose score is within one standard error of it, and within
+:data:`CLOSE_SCORE_MARGIN`, are close to it. The standard error is the jackknife error of the
+gap between a candidate and the best over the folds both have, so the noise of the real rows,
+which both see, largely cancels. The first close candidate in :data:`CANDIDATES` order whose
+mean DCR holdout share is at most the privacy gate's threshold wins. When no close candidate
+has such a share, the first close one is fitted, ``info["selection"]["privacy_fallback"]`` is
+true, and the privacy gate decides on publishing.
 
 The order puts the empirical copula first: it is the cheapest to fit and the most reliable on
 small tables. Two failures on 42-row training parts of the 60-row RA-like table shaped the rule.
@@ -41,8 +43,9 @@ import pandas as pd
 
 from synthcare.crossfit import Fold, dcr_share, fit_fold, fold_plan, rounds_for
 from synthcare.errors import TrainingError
-from synthcare.evaluation import fidelity_scores
+from synthcare.evaluation import metric_of
 from synthcare.privacy import PrivacyGate
+from synthcare.scoring import FoldEvidence, fold_evidence, pooled_scores, score_gap
 from synthcare.synthesizers import (
     CTGAN,
     EMPIRICAL_COPULA,
@@ -66,6 +69,8 @@ PRIVACY_THRESHOLD = 0.6
 # standard error: the same 0.02 that the benchmark targets allow between a model's holdout KS
 # complement and the real-against-real reference.
 CLOSE_SCORE_MARGIN = 0.02
+# Key of a candidate's fold evidence while the search runs; removed before ``info`` is built.
+EVIDENCE = "_evidence"
 
 # Estimated seconds per generator update: a fixed part plus a part per batch row and model
 # column. Measured with one torch thread on a shared, loaded 2-core machine: CTGAN took about
@@ -89,15 +94,6 @@ def estimate_neural_seconds(model: str, rows: int, columns: int, parameters: dic
     updates = parameters["epochs"] * max(rows // batch, 1)
     seconds = _NEURAL_OVERHEAD_SECONDS + updates * (fixed + per_cell * batch * max(columns, 1))
     return _ESTIMATE_SAFETY * seconds
-
-
-def _score(scores: dict) -> float:
-    """Return the mean of the column score (every column weighted alike) and the correlation."""
-    column_scores = [c["score"] for c in scores["columns"] if c["score"] is not None]
-    parts = [float(np.mean(column_scores))] if column_scores else []
-    if scores["correlation_similarity"] is not None:
-        parts.append(scores["correlation_similarity"])
-    return float(np.mean(parts)) if parts else 0.0
 
 
 def _budget_parameters(
@@ -225,6 +221,8 @@ def select_and_fit(
         reasons = "; ".join(f"{c['model']}: {c.get('reason', c.get('budget'))}" for c in candidates)
         raise TrainingError(f"auto could not fit any candidate model ({reasons})")
     winner, fallback = choose(scored)
+    for entry in candidates:
+        entry.pop(EVIDENCE, None)
     if fallback:
         logger.warning(
             "auto: no candidate close to the best score passed the privacy check; fitting %s "
@@ -279,9 +277,10 @@ def choose(scored: list[dict]) -> tuple[dict, bool]:
     """Choose among the scored candidates by the one-standard-error rule and the privacy check.
 
     Args:
-        scored: scored candidates in order of preference, each with ``score`` (the mean),
-            ``fold_scores`` (one score per fold, the same folds for every candidate as far as
-            each got) and ``status`` (``passed`` or ``rejected`` by the privacy check).
+        scored: scored candidates in order of preference, each with ``score`` (the pooled
+            score), :data:`EVIDENCE` (the evidence of each fold, the same folds for every
+            candidate as far as each got) and ``status`` (``passed`` or ``rejected`` by the
+            privacy check).
 
     Returns:
         The winner, and whether it is a privacy fallback. The winner is the first candidate
@@ -300,32 +299,30 @@ def choose(scored: list[dict]) -> tuple[dict, bool]:
 
 
 def within_error(candidate: dict, best: dict) -> bool:
-    """Return whether ``candidate`` scores within one standard error of ``best``.
+    """Return whether ``candidate`` scores close enough to ``best`` to be preferred to it.
 
     The two are compared over the folds both have (copulas get more folds than neural models
-    on small tables): the mean of the per-fold differences must be at most their standard
-    error, which is stored in ``candidate["standard_error"]``, and at most
-    :data:`CLOSE_SCORE_MARGIN`. The margin matters on folds of 8 to 12 rows, whose standard
-    error can exceed 0.05. A candidate that shares fewer than two folds with the best cannot
-    show that it is close, so with one fold (tables above the cross-fitting size) only the best
-    itself is close.
+    on small tables). The gap between their pooled scores must be at most the jackknife
+    standard error of that gap, which is stored in ``candidate["standard_error"]``, and at most
+    :data:`CLOSE_SCORE_MARGIN`. With one fold (tables above the cross-fitting size) nothing
+    measures the noise, so the margin alone decides.
     """
     if candidate is best:
         return True
-    shared = min(len(candidate["fold_scores"]), len(best["fold_scores"]))
-    if shared < 2:
-        return False
-    differences = np.subtract(best["fold_scores"][:shared], candidate["fold_scores"][:shared])
-    error = float(np.std(differences, ddof=1) / np.sqrt(shared))
-    candidate["standard_error"] = round(error, 4)
-    return float(np.mean(differences)) <= min(error, CLOSE_SCORE_MARGIN)
+    gap, error = score_gap(best[EVIDENCE], candidate[EVIDENCE])
+    if np.isfinite(error):
+        candidate["standard_error"] = round(error, 4)
+    return gap <= min(error, CLOSE_SCORE_MARGIN)
 
 
 def _criterion(folds: int, threshold: float) -> str:
-    score = "holdout score (mean of the column score and the correlation similarity)"
+    score = "pooled holdout score (mean of the column score and the correlation similarity)"
     eligible = f"among candidates with a DCR holdout share of at most {threshold}"
     if folds < 2:
-        return f"the best {score} on one split, if it passed the privacy check"
+        return (
+            f"the first candidate, in the order listed, whose {score} on one split is within "
+            f"{CLOSE_SCORE_MARGIN} of the best, {eligible} if any of those has one"
+        )
     return (
         f"the first candidate, in the order listed, whose {score} is within one standard "
         f"error of the best over the folds both have, and within {CLOSE_SCORE_MARGIN}, "
@@ -372,26 +369,23 @@ def _score_candidate(
     deadline: float | None = None,
     report=None,
 ) -> dict:
-    """Cross-fit ``config.model`` on ``folds`` and score each fit on its unseen fold.
+    """Cross-fit ``config.model`` on ``folds`` and score the fits on the rows they never saw.
 
     ``report(fold)``, if given, is called with the 0-based number of each fold as it starts.
 
     Returns:
-        Mean scores over the folds, the per-fold scores and DCR shares, the mean fit seconds and
-        the training rows per fold.
+        The pooled scores over the folds (see :mod:`synthcare.scoring`), the per-fold DCR
+        shares and their mean, the mean fit seconds, the training rows per fold, and under
+        ``EVIDENCE`` each fold's evidence, which :func:`choose` needs and which is not JSON.
 
     Raises:
         _OverBudget: if a neural model's next fold would end after ``deadline``
             (a ``time.perf_counter`` value), judged by the duration of the fold before.
     """
-    totals: dict[str, list[float]] = {
-        "ks_mean_complement": [],
-        "tv_mean_complement": [],
-        "correlation_similarity": [],
-        "score": [],
-        "dcr_holdout_share": [],
-        "fit_seconds": [],
-    }
+    metrics = {name: metric_of(table[name], kind) for name, kind in kinds.items()}
+    evidence: list[FoldEvidence] = []
+    shares: list[float] = []
+    seconds: list[float] = []
     previous_start = time.perf_counter()
     for number, fold in enumerate(folds):
         fold_started = time.perf_counter()
@@ -405,16 +399,17 @@ def _score_candidate(
         if report is not None:
             report(number)
         fit = fit_fold(table, schema, config, fold, parameters)
-        totals["fit_seconds"].append(fit.fit_seconds)
-        scores = fidelity_scores(fit.holdout, fit.synthetic, kinds)
-        for key in ("ks_mean_complement", "tv_mean_complement", "correlation_similarity"):
-            if scores[key] is not None:
-                totals[key].append(scores[key])
-        totals["score"].append(_score(scores))
-        totals["dcr_holdout_share"].append(dcr_share(fit, schema))
+        seconds.append(fit.fit_seconds)
+        evidence.append(fold_evidence(fit.holdout, fit.synthetic, kinds, metrics))
+        shares.append(dcr_share(fit, schema))
 
-    result = {key: (round(float(np.mean(v)), 4) if v else None) for key, v in totals.items()}
-    result["fold_scores"] = [round(s, 4) for s in totals["score"]]
-    result["dcr_holdout_shares"] = [round(s, 4) for s in totals["dcr_holdout_share"]]
+    result = {
+        key: (round(value, 4) if value is not None else None)
+        for key, value in pooled_scores(evidence).items()
+    }
+    result["dcr_holdout_share"] = round(float(np.mean(shares)), 4)
+    result["dcr_holdout_shares"] = [round(share, 4) for share in shares]
+    result["fit_seconds"] = round(float(np.mean(seconds)), 4)
     result["train_rows"] = len(folds[0].train)
+    result[EVIDENCE] = evidence
     return result

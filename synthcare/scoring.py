@@ -27,6 +27,8 @@ from scipy import stats
 
 from synthcare.evaluation import _labels, _numbers, correlation_similarity
 
+NO_SYNTHETIC_VALUE = "\x00no synthetic value"
+
 
 @dataclass
 class FoldEvidence:
@@ -76,6 +78,10 @@ def fold_evidence(
             real_labels = _labels(holdout[name], kind)
             shares = _labels(synthetic[name], kind).value_counts(normalize=True)
             evidence.observed[name] = Counter(real_labels.tolist())
+            if shares.empty:
+                # No synthetic value at all: predict a level no real row has, so the fold
+                # counts as fully wrong instead of dropping out of the pooled prediction.
+                shares = pd.Series({NO_SYNTHETIC_VALUE: 1.0})
             evidence.expected[name] = Counter(
                 {label: share * len(real_labels) for label, share in shares.items()}
             )

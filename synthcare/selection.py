@@ -303,13 +303,18 @@ def within_error(candidate: dict, best: dict) -> bool:
 
     The two are compared over the folds both have (copulas get more folds than neural models
     on small tables). The gap between their pooled scores must be at most the jackknife
-    standard error of that gap, which is stored in ``candidate["standard_error"]``, and at most
-    :data:`CLOSE_SCORE_MARGIN`. With one fold (tables above the cross-fitting size) nothing
-    measures the noise, so the margin alone decides.
+    standard error of that gap and at most :data:`CLOSE_SCORE_MARGIN`. The gap, the number of
+    shared folds and the error are stored in ``candidate`` as ``gap_to_best``,
+    ``shared_folds`` and ``standard_error``. With one fold (tables above the cross-fitting
+    size) nothing measures the noise, so the margin alone decides.
     """
     if candidate is best:
         return True
     gap, error = score_gap(best[EVIDENCE], candidate[EVIDENCE])
+    # The gap is over the shared folds, so it can differ from the gap between the two
+    # ``score`` values, which cover each candidate's own folds.
+    candidate["gap_to_best"] = round(gap, 4)
+    candidate["shared_folds"] = min(len(best[EVIDENCE]), len(candidate[EVIDENCE]))
     if np.isfinite(error):
         candidate["standard_error"] = round(error, 4)
     return gap <= min(error, CLOSE_SCORE_MARGIN)

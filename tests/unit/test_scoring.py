@@ -51,6 +51,13 @@ def test_empty_synthetic_column_scores_zero_pit():
     assert evidence.pit["x"].tolist() == [0.0, 0.0]
 
 
+def test_empty_synthetic_categorical_column_scores_zero():
+    good = fold_evidence(frame([1.0], ["a"]), frame([1.0], ["a"]), KINDS, METRICS)
+    empty = fold_evidence(frame([1.0], ["a"]), frame([1.0], [None]), KINDS, METRICS)
+    assert pooled_scores([good])["tv_mean_complement"] == pytest.approx(1.0)
+    assert pooled_scores([good, empty])["tv_mean_complement"] == pytest.approx(0.5)
+
+
 def test_score_gap_of_identical_evidence_is_zero():
     folds = [FoldEvidence(correlation=value) for value in (0.7, 0.8, 0.75)]
     assert score_gap(folds, folds) == (0.0, 0.0)

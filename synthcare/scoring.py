@@ -1,6 +1,6 @@
 """Cross-fitted holdout scores that pool the held-out rows of every fold.
 
-A fold of a 60-row table holds 12 rows, and a KS statistic between 12 real rows and a synthetic
+A fold of a 60-row table contains 12 rows, and a KS statistic between 12 real rows and a synthetic
 sample is mostly noise. Pooling the held-out rows of all folds into one sample would compare
 each row with synthetic rows of models that were fitted on it. Instead each held-out value is
 placed within the synthetic sample of its own fold's model, which never saw it, by its
@@ -32,7 +32,7 @@ NO_SYNTHETIC_VALUE = "\x00no synthetic value"
 
 @dataclass
 class FoldEvidence:
-    """What one fold contributes to the pooled scores.
+    """The contribution of one fold to the pooled scores.
 
     Attributes:
         pit: PIT values of the held-out rows, per KS-scored column.

@@ -23,16 +23,16 @@ from synthcare import __version__
 from synthcare.crossfit import (
     CROSS_FIT_MAX_ROWS,
     FOLDS,
+    Fold,
     dcr_share,
     fit_fold,
     fold_plan,
-    part_parameters,
     rounds_for,
 )
 from synthcare.errors import ConfigError, GenerationError, InputError, TrainingError
 from synthcare.evaluation import evaluate_fidelity
 from synthcare.limits import DEFAULT_LIMITS, Limits
-from synthcare.privacy import PrivacyGate, dcr, exact_copies
+from synthcare.privacy import PrivacyGate, exact_copies
 from synthcare.profile import profile_table
 from synthcare.reading import read_table
 from synthcare.schema import ColumnKind, Schema, infer_schema, load_metadata, restore_dtypes
@@ -40,7 +40,6 @@ from synthcare.synthesizers import (
     NEURAL_MODELS,
     TrainingConfig,
     derived_seed,
-    fit_model,
     fit_synthesizer,
 )
 
@@ -321,41 +320,31 @@ def _holdout_check(
         and len(search.get("dcr_holdout_shares") or []) == len(folds)
     )
 
+    # A half split is fitted like a fold: its number sets the seed offset, as for folds.
     halves = []
-    for _ in range(repeats):
+    for number in range(repeats):
         order = rng.permutation(len(sample))
-        halves.append((order[: len(sample) // 2], order[len(sample) // 2 :]))
+        halves.append(Fold(number, order[: len(sample) // 2], order[len(sample) // 2 :]))
     steps = len(halves) + (0 if reused else len(folds))
 
     ks_scores: list[float] = []
     shares: list[float] = []
-    for number, (train_rows, holdout_rows) in enumerate(halves):
+    for number, half in enumerate(halves):
         if progress is not None:
             progress("holdout check", number, steps, f"half split {number + 1}")
-        train_part = sample.iloc[train_rows].reset_index(drop=True)
-        holdout_part = sample.iloc[holdout_rows].reset_index(drop=True)
-        seed = derived_seed(config.seed, number + 1)
-        synthetic = _refit_and_sample(
-            train_part, schema, replace(config, seed=seed), seed, len(sample)
-        )
-        fidelity = evaluate_fidelity(holdout_part, synthetic, schema, seed=config.seed)
+        fit = _fit_part(sample, schema, config, half)
+        fidelity = evaluate_fidelity(fit.holdout, fit.synthetic, schema, seed=config.seed)
         if fidelity["ks_mean_complement"] is not None:
             ks_scores.append(float(fidelity["ks_mean_complement"]))
         if not cross_fit:
-            measured = dcr(train_part, holdout_part, synthetic, schema, seed=seed)
-            shares.append(float(measured["holdout_share"]))
+            shares.append(dcr_share(fit, schema))
 
     if reused:
         shares = [float(share) for share in search["dcr_holdout_shares"]]
     for number, fold in enumerate([] if reused else folds):
         if progress is not None:
             progress("holdout check", len(halves) + number, steps, f"fold {number + 1}")
-        try:
-            shares.append(dcr_share(fit_fold(sample, schema, config, fold), schema))
-        except (ConfigError, InputError, TrainingError):
-            raise
-        except Exception as error:  # SDV and torch raise many unrelated types
-            raise TrainingError(f"training the {config.model} model failed: {error}") from error
+        shares.append(dcr_share(_fit_part(sample, schema, config, fold), schema))
 
     if progress is not None:
         progress("holdout check", steps, steps)
@@ -371,17 +360,14 @@ def _holdout_check(
     }
 
 
-def _refit_and_sample(
-    train: pd.DataFrame, schema: Schema, config: TrainingConfig, seed: int, table_rows: int
-):
-    """Fit the configured model on ``train`` and sample as many typed rows as ``train`` has.
+def _fit_part(table: pd.DataFrame, schema: Schema, config: TrainingConfig, fold: Fold):
+    """Fit the configured model on a fold of ``table`` (see ``crossfit.fit_fold``).
 
-    ``table_rows`` is the row count of the table ``train`` was taken from.
+    Raises:
+        TrainingError: if fitting or sampling fails, with the model named.
     """
     try:
-        parameters = part_parameters(config.model, table_rows, None)
-        fitted = fit_model(train, schema, config, config.model, parameters)
-        return restore_dtypes(fitted.sample(len(train), seed=seed), schema)
+        return fit_fold(table, schema, config, fold)
     except (ConfigError, InputError, TrainingError):
         raise
     except Exception as error:  # SDV and torch raise many unrelated types

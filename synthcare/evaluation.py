@@ -37,7 +37,7 @@ def metric_of(real: pd.Series, kind: str) -> str:
     return "tv"
 
 
-def _numbers(series: pd.Series, kind: str) -> np.ndarray:
+def column_numbers(series: pd.Series, kind: str) -> np.ndarray:
     """Return the non-missing values of a column as floats (datetimes as nanoseconds)."""
     present = series.dropna()
     if kind == "datetime":
@@ -45,7 +45,7 @@ def _numbers(series: pd.Series, kind: str) -> np.ndarray:
     return pd.to_numeric(present, errors="coerce").dropna().to_numpy(dtype=float)
 
 
-def _labels(series: pd.Series, kind: str) -> pd.Series:
+def column_labels(series: pd.Series, kind: str) -> pd.Series:
     """Return the non-missing values as comparable text (1 and 1.0 give the same label)."""
     present = series.dropna()
     if kind == "numerical":
@@ -69,8 +69,8 @@ def compare_column(real: pd.Series, synthetic: pd.Series, kind: str, metric: str
         "synthetic_missing_rate": _rate(synthetic.isna()),
     }
     if metric == "ks":
-        real_values = _numbers(real, kind)
-        synthetic_values = _numbers(synthetic, kind)
+        real_values = column_numbers(real, kind)
+        synthetic_values = column_numbers(synthetic, kind)
         if real_values.size and synthetic_values.size:
             with warnings.catch_warnings():
                 # SciPy warns when the exact p-value fails and it falls back to the asymptotic
@@ -87,8 +87,8 @@ def compare_column(real: pd.Series, synthetic: pd.Series, kind: str, metric: str
             result["statistic"] = 1.0
             result["p_value"] = 0.0
     else:
-        real_share = _labels(real, kind).value_counts(normalize=True)
-        synthetic_share = _labels(synthetic, kind).value_counts(normalize=True)
+        real_share = column_labels(real, kind).value_counts(normalize=True)
+        synthetic_share = column_labels(synthetic, kind).value_counts(normalize=True)
         if len(real_share) or len(synthetic_share):
             both = real_share.index.union(synthetic_share.index)
             difference = real_share.reindex(both, fill_value=0) - synthetic_share.reindex(

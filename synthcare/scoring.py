@@ -6,10 +6,11 @@ each row with synthetic rows of models that were fitted on it. Instead each held
 placed within the synthetic sample of its own fold's model, which never saw it, by its
 probability integral transform (PIT): the share of that sample at or below the value, ties
 counted half. If the models reproduce the real distribution, the pooled PIT values of all folds
-are uniform on (0, 1), so the KS distance of the pooled values from the uniform distribution
-measures a continuous column on every held-out row at once. A categorical column compares the
-pooled held-out level counts with the counts each fold's model predicts for its own rows (TV
-distance). The correlation part stays the mean of the per-fold correlation similarities.
+are uniform on (0, 1). The KS distance of the pooled values from the uniform distribution
+therefore measures a continuous column on every held-out row at once. A categorical column
+compares the pooled held-out level counts with the counts each fold's model predicts for its
+own rows (TV distance). The correlation part stays the mean of the per-fold correlation
+similarities.
 
 Candidates are compared over the folds both have, and the noise of the difference of their
 pooled scores is the jackknife standard error: the pooled difference recomputed with each fold
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synthcare.evaluation import _labels, _numbers, correlation_similarity
+from synthcare.evaluation import column_labels, column_numbers, correlation_similarity
 
 NO_SYNTHETIC_VALUE = "\x00no synthetic value"
 
@@ -65,8 +66,8 @@ def fold_evidence(
     evidence = FoldEvidence()
     for name, kind in kinds.items():
         if metrics[name] == "ks":
-            real = _numbers(holdout[name], kind)
-            sample = np.sort(_numbers(synthetic[name], kind))
+            real = column_numbers(holdout[name], kind)
+            sample = np.sort(column_numbers(synthetic[name], kind))
             if not sample.size:
                 # No synthetic value at all: every held-out value lies outside the sample.
                 evidence.pit[name] = np.zeros(real.size)
@@ -75,8 +76,8 @@ def fold_evidence(
             at_or_below = np.searchsorted(sample, real, side="right")
             evidence.pit[name] = (below + at_or_below) / (2.0 * sample.size)
         else:
-            real_labels = _labels(holdout[name], kind)
-            shares = _labels(synthetic[name], kind).value_counts(normalize=True)
+            real_labels = column_labels(holdout[name], kind)
+            shares = column_labels(synthetic[name], kind).value_counts(normalize=True)
             evidence.observed[name] = Counter(real_labels.tolist())
             if shares.empty:
                 # No synthetic value at all: predict a level no real row has, so the fold

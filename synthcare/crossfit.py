@@ -7,8 +7,8 @@ the winning copula is then the share the gate decides on, instead of a second no
 that can disagree with the first on a 60-row table.
 
 Tables of up to :data:`CROSS_FIT_MAX_ROWS` rows are split into :data:`FOLDS` disjoint folds, so
-every row is held out exactly once and each fit sees 80 % of the rows, close to the final fit,
-which sees them all. Tables of up to :data:`REPEATED_CROSS_FIT_MAX_ROWS` rows repeat the folds
+every row is held out exactly once and each fit is fitted on 80 % of the rows, close to the
+final fit on all of them. Tables of up to :data:`REPEATED_CROSS_FIT_MAX_ROWS` rows repeat the folds
 with a second shuffle, because a 12-row fold of a 60-row table gives DCR shares that vary by
 about 0.1 from fold to fold. Larger tables use the first fold of one shuffle of at most
 :data:`MAX_SEARCH_ROWS` rows: one 80/20 split.
@@ -30,7 +30,7 @@ MAX_SEARCH_ROWS = 5_000
 
 @dataclass(frozen=True)
 class Fold:
-    """One fit of a fold plan: the rows it is fitted on and the rows it never sees."""
+    """One fit of a fold plan: the rows it is fitted on and the rows it is scored on."""
 
     number: int
     train: np.ndarray

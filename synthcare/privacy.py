@@ -51,7 +51,15 @@ def _normalised(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(output)
 
 
-def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame, columns) -> pd.Series:
+def row_keys(frame: pd.DataFrame, columns) -> set[int]:
+    """Return the set of row hashes of ``columns``, values normalised as in :func:`exact_copies`."""
+    columns = list(columns)
+    return set(pd.util.hash_pandas_object(_normalised(frame, columns), index=False).to_numpy())
+
+
+def exact_copies(
+    real: pd.DataFrame, synthetic: pd.DataFrame, columns, real_keys: set[int] | None = None
+) -> pd.Series:
     """Mark the synthetic rows that equal some real row on every one of ``columns``.
 
     Numbers compare by value (an ``Int64`` 3 equals a ``float64`` 3.0) and two missing values
@@ -61,6 +69,8 @@ def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame, columns) -> pd.Ser
         real: real rows.
         synthetic: synthetic rows.
         columns: columns compared, present in both tables.
+        real_keys: ``row_keys(real, columns)``, for a caller that checks several synthetic
+            tables against the same real rows.
 
     Returns:
         Boolean series aligned with ``synthetic.index``: True for an exact copy.
@@ -68,9 +78,10 @@ def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame, columns) -> pd.Ser
     columns = list(columns)
     if not columns or real.empty or synthetic.empty:
         return pd.Series(False, index=synthetic.index, dtype=bool)
-    real_keys = pd.util.hash_pandas_object(_normalised(real, columns), index=False)
+    if real_keys is None:
+        real_keys = row_keys(real, columns)
     synthetic_keys = pd.util.hash_pandas_object(_normalised(synthetic, columns), index=False)
-    mask = synthetic_keys.isin(set(real_keys.to_numpy())).to_numpy()
+    mask = synthetic_keys.isin(real_keys).to_numpy()
     return pd.Series(mask, index=synthetic.index, dtype=bool)
 
 

@@ -32,7 +32,7 @@ from synthcare.crossfit import (
 from synthcare.errors import ConfigError, GenerationError, InputError, TrainingError
 from synthcare.evaluation import evaluate_fidelity
 from synthcare.limits import DEFAULT_LIMITS, Limits
-from synthcare.privacy import PrivacyGate, exact_copies
+from synthcare.privacy import PrivacyGate, exact_copies, row_keys
 from synthcare.profile import profile_table
 from synthcare.reading import read_table
 from synthcare.schema import ColumnKind, Schema, infer_schema, load_metadata, restore_dtypes
@@ -586,7 +586,9 @@ def _replace_copies(
     """
     modelled = prepared.schema.modelled()
     real = prepared.table[modelled]
-    copies = exact_copies(real, synthetic[modelled], modelled)
+    # Hash the real rows once: each replacement draw is checked against them again.
+    real_keys = row_keys(real, modelled)
+    copies = exact_copies(real, synthetic[modelled], modelled, real_keys)
     removed = int(copies.sum())
     kept = [synthetic.loc[~copies.to_numpy()]]
     missing = removed
@@ -600,7 +602,7 @@ def _replace_copies(
             seed=derived_seed(seed, round_number),
             conditions=conditions or None,
         )
-        fresh = draw.loc[~exact_copies(real, draw[modelled], modelled).to_numpy()]
+        fresh = draw.loc[~exact_copies(real, draw[modelled], modelled, real_keys).to_numpy()]
         kept.append(fresh.iloc[:missing])
         missing -= len(kept[-1])
     cleaned = pd.concat(kept, ignore_index=True)
